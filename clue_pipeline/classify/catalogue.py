@@ -1,0 +1,38 @@
+"""The zero-training classifier: relevance and category from the matter
+catalogue's keywords alone (what runs before anyone has trained a model)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from clue_pipeline.catalog import CatalogMatcher
+from clue_pipeline.classify.model import Prediction
+
+
+class CatalogueClassifier:
+    """Same ``predict`` as a trained ClassifierModel, from catalogue keywords."""
+
+    def __init__(self, matcher: CatalogMatcher, min_score: float) -> None:
+        self.matcher = matcher
+        self.min_score = min_score
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        predictions = []
+        for text in texts:
+            ranked = self.matcher.rank_categories(text)
+            scores = {name: float(score) for name, score in ranked}
+            best_name, best_score = ranked[0] if ranked else (None, 0.0)
+            total = sum(scores.values()) or 1.0
+            relevant = best_score >= self.min_score
+            top = self.matcher.match(text, top_k=1)
+            predictions.append(
+                Prediction(
+                    relevant=relevant,
+                    relevance_score=float(best_score),
+                    category=best_name if relevant else None,
+                    confidence=float(best_score / total) if ranked else 0.0,
+                    scores=scores,
+                    terms=list(top[0].matched_terms) if top else [],
+                )
+            )
+        return predictions

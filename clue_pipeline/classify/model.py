@@ -1,0 +1,355 @@
+"""The relevance filter and category classifier: training, prediction, save and load.
+
+Both parts are linear SVMs over character n-gram TF-IDF (see `features`). Scores are made
+meaningful from out-of-fold decisions on the training data: relevance by Platt scaling, category
+by temperature-scaled softmax. The relevance threshold is the out-of-fold decision value that keeps
+`RELEVANCE_TARGET_RECALL` of the real issues, because a missed complaint costs more than a noisy
+post reaching the queue.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import scipy
+import sklearn
+from scipy.optimize import minimize_scalar
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
+
+from clue_pipeline.classify.features import PostFeatures
+from clue_pipeline.classify.text import normalise
+from clue_pipeline.errors import ClueError
+
+log = logging.getLogger(__name__)
+
+NOISE_LABEL = "noise"
+RELEVANCE_TARGET_RECALL = 0.993
+FOLDS = 5
+TERMS_PER_PREDICTION = 5
+FORMAT = "clue-pipeline/classifier"
+FORMAT_VERSION = 1
+MODEL_FILE = "model.joblib"
+METADATA_FILE = "metadata.json"
+
+
+@dataclass
+class Prediction:
+    """What the model says about one post.
+
+    `category` is None when the post is judged noise; `scores` still holds the probability of
+    every category and `confidence` that of the best one. `terms` are the n-grams that weighed
+    most for the best category.
+    """
+
+    relevant: bool
+    relevance_score: float
+    category: str | None
+    confidence: float
+    scores: dict[str, float] = field(default_factory=dict)
+    terms: list[str] = field(default_factory=list)
+
+
+def _svm() -> LinearSVC:
+    return LinearSVC(C=1.0, class_weight="balanced", random_state=0)
+
+
+def _folds(labels: np.ndarray) -> StratifiedKFold | None:
+    smallest = min(Counter(labels.tolist()).values())
+    n_splits = min(FOLDS, smallest)
+    return StratifiedKFold(n_splits, shuffle=True, random_state=0) if n_splits >= 2 else None
+
+
+def _out_of_fold(features: Any, labels: np.ndarray) -> np.ndarray | None:
+    """Decision values of each training row from a model that did not see it."""
+    splitter = _folds(labels)
+    if splitter is None:
+        return None
+    oof: np.ndarray | None = None
+    for train_rows, test_rows in splitter.split(np.zeros(len(labels)), labels):
+        decision = (
+            _svm()
+            .fit(features[train_rows], labels[train_rows])
+            .decision_function(features[test_rows])
+        )
+        if oof is None:
+            oof = np.zeros((len(labels),) + decision.shape[1:])
+        oof[test_rows] = decision
+    return oof
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _fit_temperature(decisions: np.ndarray, label_index: np.ndarray) -> float:
+    def nll(log_t: float) -> float:
+        p = _softmax(decisions / np.exp(log_t))
+        return float(-np.log(p[np.arange(len(p)), label_index] + 1e-12).mean())
+
+    return float(np.exp(minimize_scalar(nll, bounds=(-5.0, 3.0), method="bounded").x))
+
+
+def _check_records(records: Iterable[dict]) -> tuple[list[str], list[str]]:
+    texts: list[str] = []
+    labels: list[str] = []
+    for number, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            raise ClueError(f"training record {number}: expected an object with text and label")
+        text, label = record.get("text"), record.get("label")
+        if not isinstance(text, str) or not isinstance(label, str) or not label.strip():
+            raise ClueError(
+                f"training record {number}: needs a string 'text' and a non-empty string "
+                f"'label' (a category name or '{NOISE_LABEL}'), got keys {sorted(record)}"
+            )
+        texts.append(normalise(text))
+        labels.append(label.strip())
+    return texts, labels
+
+
+class ClassifierModel:
+    """A fitted relevance filter plus category classifier. Build it with `train`."""
+
+    def __init__(
+        self,
+        features: PostFeatures,
+        category_svm: LinearSVC,
+        temperature: float,
+        relevance_svm: LinearSVC | None,
+        relevance_threshold: float,
+        relevance_platt: tuple[float, float],
+        metadata: dict[str, Any],
+    ) -> None:
+        self.features = features
+        self.category_svm = category_svm
+        self.temperature = temperature
+        self.relevance_svm = relevance_svm
+        self.relevance_threshold = relevance_threshold
+        self.relevance_platt = relevance_platt
+        self.metadata = metadata
+        self._names: list[str] | None = None
+
+    @property
+    def labels(self) -> list[str]:
+        return [str(c) for c in self.category_svm.classes_]
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        for number, text in enumerate(texts, start=1):
+            if not isinstance(text, str):
+                raise ClueError(f"text {number} to classify is {type(text).__name__}, not str")
+        if not texts:
+            return []
+        x = self.features.transform([normalise(t) for t in texts])
+        decision = self.category_svm.decision_function(x)
+        if decision.ndim == 1:  # two classes: one column, positive for the second class
+            decision = np.column_stack([-decision, decision])
+        probabilities = _softmax(decision / self.temperature)
+        if self.relevance_svm is None:
+            relevant = np.ones(len(texts), dtype=bool)
+            relevance_scores = np.ones(len(texts))
+        else:
+            margin = self.relevance_svm.decision_function(x)
+            relevant = margin >= self.relevance_threshold
+            a, b = self.relevance_platt
+            relevance_scores = 1.0 / (1.0 + np.exp(-(a * margin + b)))
+        labels = self.labels
+        best = probabilities.argmax(axis=1)
+        terms = self._terms(x, best)
+        return [
+            Prediction(
+                relevant=bool(relevant[i]),
+                relevance_score=float(relevance_scores[i]),
+                category=labels[best[i]] if relevant[i] else None,
+                confidence=float(probabilities[i, best[i]]),
+                scores={label: float(p) for label, p in zip(labels, probabilities[i], strict=True)},
+                terms=terms[i],
+            )
+            for i in range(len(texts))
+        ]
+
+    def _terms(self, x: Any, best: np.ndarray) -> list[list[str]]:
+        """Per row, the n-grams with the largest positive weight x_j * coef[best, j]."""
+        if self._names is None:
+            self._names = self.features.feature_names()
+            self._informative = np.array([any(ch.isalnum() for ch in g) for g in self._names])
+        coef = self.category_svm.coef_
+        if coef.shape[0] == 1:  # two classes: one row, positive for the second class
+            coef = np.vstack([-coef[0], coef[0]])
+        rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+        contribution = x.data * coef[best[rows], x.indices]
+        contribution[~self._informative[x.indices]] = 0.0
+        terms: list[list[str]] = []
+        for row in range(x.shape[0]):
+            start, end = x.indptr[row], x.indptr[row + 1]
+            values = contribution[start:end]
+            top = np.argsort(values)[::-1][: 2 * TERMS_PER_PREDICTION]
+            chosen: list[str] = []
+            for position in top:
+                if values[position] <= 0 or len(chosen) == TERMS_PER_PREDICTION:
+                    break
+                gram = self._names[x.indices[start + position]]
+                if gram not in chosen:  # the whole and head views share n-grams
+                    chosen.append(gram)
+            terms.append(chosen)
+        return terms
+
+    def save(self, directory: Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self, directory / MODEL_FILE, compress=3)
+        (directory / METADATA_FILE).write_text(
+            json.dumps(self.metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_names"] = None
+        state.pop("_informative", None)
+        return state
+
+    @classmethod
+    def load(cls, directory: Path) -> ClassifierModel:
+        directory = Path(directory)
+        hint = "hint: run `clues train --data FILE.jsonl` to build one"
+        metadata_path, model_path = directory / METADATA_FILE, directory / MODEL_FILE
+        if not directory.is_dir():
+            raise ClueError(f"classifier model directory {directory} does not exist; {hint}")
+        if not metadata_path.is_file() or not model_path.is_file():
+            raise ClueError(
+                f"classifier model directory {directory} lacks {METADATA_FILE} or {MODEL_FILE}; "
+                f"{hint}"
+            )
+        try:
+            metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ClueError(f"{metadata_path}: unreadable metadata ({exc}); {hint}") from exc
+        if metadata.get("format") != FORMAT or metadata.get("format_version") != FORMAT_VERSION:
+            raise ClueError(
+                f"{metadata_path}: format {metadata.get('format')!r} version "
+                f"{metadata.get('format_version')!r}, expected {FORMAT!r} version "
+                f"{FORMAT_VERSION}; retrain the model ({hint})"
+            )
+        saved = str(metadata.get("versions", {}).get("scikit-learn", ""))
+        if saved.split(".")[:2] != sklearn.__version__.split(".")[:2]:
+            raise ClueError(
+                f"{directory}: model saved with scikit-learn {saved or 'unknown'}, this is "
+                f"{sklearn.__version__}; retrain the model ({hint})"
+            )
+        try:
+            model = joblib.load(model_path)
+        except Exception as exc:  # a corrupt or foreign pickle: report, do not crash
+            raise ClueError(f"{model_path}: cannot load ({exc}); retrain the model") from exc
+        if not isinstance(model, cls):
+            raise ClueError(f"{model_path}: not a classifier model; retrain the model ({hint})")
+        return model
+
+
+def train(
+    records: Iterable[dict], *, progress: Callable[[str], None] | None = None
+) -> ClassifierModel:
+    """Fit the relevance filter and the category classifier from labelled records."""
+
+    def say(message: str) -> None:
+        log.info(message)
+        if progress is not None:
+            progress(message)
+
+    texts, labels = _check_records(records)
+    label_array = np.array(labels, dtype=object)
+    is_noise = label_array == NOISE_LABEL
+    categories = sorted(set(labels) - {NOISE_LABEL})
+    if len(categories) < 2:
+        raise ClueError(
+            f"training data has {len(categories)} category label(s) besides '{NOISE_LABEL}' "
+            f"({', '.join(categories) or 'none'}); at least 2 are needed"
+        )
+
+    say(f"building character n-gram features of {len(texts)} texts")
+    features = PostFeatures().fit(texts)
+    x = features.transform(texts)
+
+    category_rows = np.flatnonzero(~is_noise)
+    x_category, y_category = x[category_rows], label_array[category_rows].astype(str)
+    say(f"cross-validating the category classifier on {len(category_rows)} texts")
+    oof = _out_of_fold(x_category, y_category)
+    category_svm = _svm().fit(x_category, y_category)
+    classes = [str(c) for c in category_svm.classes_]
+    temperature, oof_macro_f1 = 1.0, None
+    if oof is not None:
+        if oof.ndim == 1:  # two classes: the SVM gives one column for the second class
+            oof = np.column_stack([-oof, oof])
+        label_index = np.searchsorted(classes, y_category)
+        temperature = _fit_temperature(oof, label_index)
+        oof_macro_f1 = _macro_f1(label_index, oof.argmax(axis=1), len(classes))
+
+    relevance: dict[str, Any]
+    relevance_svm, threshold, platt = None, 0.0, (1.0, 0.0)
+    if not is_noise.any():
+        say("no 'noise' labels: relevance filter set to always relevant")
+        relevance = {"mode": "always_relevant", "reason": "no 'noise' labels in training data"}
+    else:
+        say(f"cross-validating the relevance filter on {len(texts)} texts")
+        relevant_y = (~is_noise).astype(int)
+        scores = _out_of_fold(x, relevant_y)
+        relevance_svm = _svm().fit(x, relevant_y)
+        if scores is None:
+            threshold = 0.0
+            relevance = {"mode": "learned", "threshold_from": "svm default (too few examples)"}
+        else:
+            threshold = float(np.quantile(scores[relevant_y == 1], 1 - RELEVANCE_TARGET_RECALL))
+            calibrator = LogisticRegression(C=1e4).fit(scores.reshape(-1, 1), relevant_y)
+            platt = (float(calibrator.coef_[0, 0]), float(calibrator.intercept_[0]))
+            relevance = {
+                "mode": "learned",
+                "threshold_from": f"{FOLDS}-fold out-of-fold decisions",
+                "target_recall": RELEVANCE_TARGET_RECALL,
+                "oof_relevant_recall": float((scores[relevant_y == 1] >= threshold).mean()),
+                "oof_noise_removed": float((scores[relevant_y == 0] < threshold).mean()),
+            }
+        relevance["threshold"] = threshold
+
+    metadata = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "labels": classes,
+        "noise_label": NOISE_LABEL,
+        "training_size": len(texts),
+        "label_counts": dict(sorted(Counter(labels).items())),
+        "relevance": relevance,
+        "category": {"temperature": temperature, "oof_macro_f1": oof_macro_f1},
+        "features": "char 1-3-gram TF-IDF (sublinear tf) of whole text + head view",
+        "versions": {
+            "python": platform.python_version(),
+            "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "joblib": joblib.__version__,
+        },
+    }
+    say("classifier trained")
+    return ClassifierModel(
+        features, category_svm, temperature, relevance_svm, threshold, platt, metadata
+    )
+
+
+def _macro_f1(gold: np.ndarray, predicted: np.ndarray, n_classes: int) -> float:
+    f1s = []
+    for c in range(n_classes):
+        tp = float(((gold == c) & (predicted == c)).sum())
+        denominator = float((gold == c).sum() + (predicted == c).sum())
+        f1s.append(2 * tp / denominator if denominator else 0.0)
+    return float(np.mean(f1s))

@@ -1,0 +1,235 @@
+"""``clues train``, ``clues eval classify|dedup``, ``clues embedder train``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from clue_pipeline.cli.app import app
+from clue_pipeline.cli.output import console
+from clue_pipeline.errors import ClueError
+
+eval_app = typer.Typer(
+    help="Measure classification and dedup on labelled data.", no_args_is_help=True
+)
+embedder_app = typer.Typer(help="The Chinese sentence embedder.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+app.add_typer(embedder_app, name="embedder")
+
+
+def _model_dir(out: Path | None) -> Path:
+    from clue_pipeline import settings
+    from clue_pipeline.processing.config import load_processing_config
+
+    if out is not None:
+        return out
+    return settings.resolve_path(load_processing_config().relevance.model)
+
+
+def decision_records(database_url: str | None) -> list[dict[str, str]]:
+    """Analysts' labels from the database as training records (latest label per post)."""
+    from sqlalchemy import select
+
+    from clue_pipeline.normalise import normalise
+    from clue_pipeline.storage.db import make_engine, session_scope
+    from clue_pipeline.storage.migrate import upgrade
+    from clue_pipeline.storage.models import AnalystLabel, Post
+
+    engine = make_engine(upgrade(database_url))
+    latest: dict[int, tuple[str, Post]] = {}
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(AnalystLabel, Post)
+            .join(Post, Post.id == AnalystLabel.post_id)
+            .order_by(AnalystLabel.id)
+        )
+        for label, post in rows:
+            latest[post.id] = (label.label, post)
+        records = [
+            {"text": normalise(post.title, post.text).text, "label": label}
+            for label, post in latest.values()
+        ]
+    engine.dispose()
+    return records
+
+
+@app.command("train")
+def train(
+    data: list[Path] = typer.Option(None, "--data", help="Labelled JSON lines (text, label)."),
+    from_decisions: bool = typer.Option(
+        False, "--from-decisions", help="Also learn from analysts' labels in the database."
+    ),
+    out: Path = typer.Option(
+        None, "--out", help="Model directory (default var/models/classifier)."
+    ),
+    database_url: str = typer.Option(None, "--database-url", help="Default: CLUES_DATABASE_URL."),
+) -> None:
+    """Fit the relevance and category model from labelled posts."""
+    from clue_pipeline.classify.model import train as fit
+    from clue_pipeline.labelled_data import read_labelled
+
+    records: list[dict[str, str]] = []
+    for path in data or []:
+        records += read_labelled(path)
+    if from_decisions:
+        found = decision_records(database_url)
+        console.print(f"{len(found)} analyst-labelled posts from the database")
+        records += found
+    if not records:
+        raise ClueError("nothing to train on; hint: give --data FILE.jsonl or --from-decisions")
+    target = _model_dir(out)
+    with console.status("training") as status:
+        model = fit(records, progress=lambda message: status.update(message))
+    model.save(target)
+    labels = sorted({r["label"] for r in records})
+    console.print(f"trained on {len(records)} posts ({', '.join(labels)}); saved to {target}")
+
+
+def catalogue_classifier():  # noqa: ANN201
+    """The zero-training classifier: the catalogue's keywords."""
+    from clue_pipeline.classify.catalogue import CatalogueClassifier
+    from clue_pipeline.processing.config import load_processing_config
+    from clue_pipeline.processing.context import ProcessingContext
+
+    context = ProcessingContext.load(load_processing_config())
+    return CatalogueClassifier(context.matcher, context.config.relevance.catalogue_min_score)
+
+
+@eval_app.command("classify")
+def eval_classify(
+    data: Path = typer.Option(..., "--data", help="Labelled JSON lines (text, label)."),
+    model: Path = typer.Option(None, "--model", help="Model directory (default: the trained one)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Relevance and category figures of the trained model (or of the catalogue alone)."""
+    from clue_pipeline.classify.metrics import evaluate
+    from clue_pipeline.classify.model import ClassifierModel
+    from clue_pipeline.labelled_data import read_labelled
+
+    records = read_labelled(data)
+    directory = _model_dir(model)
+    if (directory / "metadata.json").exists():
+        classifier, source = ClassifierModel.load(directory), str(directory)
+    elif model is not None:
+        raise ClueError(f"{directory}: no trained model there; hint: run `clues train --data ...`")
+    else:
+        classifier, source = catalogue_classifier(), "catalogue (no trained model)"
+    metrics = evaluate(classifier, records)
+    if as_json:
+        print(json.dumps(metrics, ensure_ascii=False))
+        return
+    console.print(f"model: {source}; {metrics['n']} posts")
+    table = Table("label", "precision", "recall", "f1", "support")
+    for label, row in sorted(metrics["per_class"].items()):
+        table.add_row(
+            label,
+            f"{row['precision']:.3f}",
+            f"{row['recall']:.3f}",
+            f"{row['f1']:.3f}",
+            str(row["support"]),
+        )
+    console.print(table)
+    noise = metrics.get("noise_removed")
+    console.print(
+        f"macro-F1 {metrics['macro_f1']:.4f}  accuracy {metrics['accuracy']:.4f}  "
+        f"relevant_recall {metrics['relevant_recall']:.4f}  "
+        f"noise_removed {'n/a' if noise is None else f'{noise:.4f}'}"
+    )
+
+
+@eval_app.command("dedup")
+def eval_dedup(
+    pairs: Path = typer.Option(
+        ..., "--pairs", help="TSV (sentence1, sentence2, label) or JSON lines."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """ROC-AUC and precision/recall/F1 at the configured thresholds."""
+    from clue_pipeline.dedup_eval import evaluate_pairs
+    from clue_pipeline.labelled_data import read_pairs
+    from clue_pipeline.processing.config import load_processing_config
+    from clue_pipeline.processing.context import ProcessingContext
+
+    config = load_processing_config()
+    context = ProcessingContext.load(config)
+    with console.status("embedding pairs"):
+        metrics = evaluate_pairs(context.embedder, read_pairs(pairs), config.grouping)
+    if as_json:
+        print(json.dumps(metrics, ensure_ascii=False))
+        return
+    console.print(f"embedder: {context.embedder.name}; {metrics['n']} pairs")
+    console.print(f"ROC-AUC {metrics['roc_auc']:.4f}")
+    for name in ("auto_merge", "suggest"):
+        row = metrics[name]
+        console.print(
+            f"at {name} ({row['threshold']:.3f}): precision {row['precision']:.4f} "
+            f"recall {row['recall']:.4f} f1 {row['f1']:.4f}"
+        )
+
+
+@embedder_app.command("train")
+def embedder_train(
+    data: list[Path] = typer.Option(
+        None, "--data", help="JSON lines with text (and optional title) to learn from."
+    ),
+    pairs: list[Path] = typer.Option(None, "--pairs", help="Paraphrase pairs (label 1 used)."),
+    from_db: bool = typer.Option(False, "--from-db", help="Learn from the stored posts too."),
+    database_url: str = typer.Option(None, "--database-url", help="Default: CLUES_DATABASE_URL."),
+) -> None:
+    """Train the character-level embedder(s) named in config/processing.yaml
+    from your own posts, so grouping speaks your platforms' Chinese."""
+    from clue_pipeline.embedding.training import train_configured_embedder
+
+    texts: list[str] = []
+    for path in data or []:
+        texts += _texts_of(path)
+    if from_db:
+        texts += _texts_from_db(database_url)
+    if not texts:
+        raise ClueError("nothing to learn from; hint: give --data FILE.jsonl or --from-db")
+    from clue_pipeline.labelled_data import read_pairs
+
+    positive = [(p.sentence1, p.sentence2) for path in pairs or [] for p in read_pairs(path)]
+    positive = [pair for pair, keep in zip(positive, [True] * len(positive), strict=True) if keep]
+    with console.status("training the embedder") as status:
+        written = train_configured_embedder(
+            texts, positive, progress=lambda message: status.update(message)
+        )
+    for path in written:
+        console.print(f"saved {path}")
+
+
+def _texts_of(path: Path) -> list[str]:
+    texts = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ClueError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
+            parts = [obj.get(k) for k in ("title", "text", "detail")]
+            text = " ".join(p for p in parts if isinstance(p, str) and p)
+            if text:
+                texts.append(text)
+    return texts
+
+
+def _texts_from_db(database_url: str | None) -> list[str]:
+    from sqlalchemy import select
+
+    from clue_pipeline.storage.db import make_engine, session_scope
+    from clue_pipeline.storage.migrate import upgrade
+    from clue_pipeline.storage.models import Post
+
+    engine = make_engine(upgrade(database_url))
+    with session_scope(engine) as session:
+        texts = [
+            f"{t or ''} {x}".strip() for t, x in session.execute(select(Post.title, Post.text))
+        ]
+    engine.dispose()
+    return texts

@@ -1,0 +1,234 @@
+"""``clues platforms validate [FILE]`` and ``clues platforms list``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from clue_pipeline import settings
+from clue_pipeline.cli.app import platforms_app
+from clue_pipeline.cli.output import console, error_console
+from clue_pipeline.errors import ConfigError
+from clue_pipeline.platforms.loader import load_platforms
+from clue_pipeline.platforms.models import HtmlPlatform, PlatformsFile
+from clue_pipeline.storage.types import utcnow
+
+SILENT_AFTER = timedelta(hours=48)
+
+
+def _load_or_exit(path: Path | None) -> PlatformsFile:
+    """The platforms file, or its one error line on stderr and exit code 2."""
+    try:
+        return load_platforms(path)
+    except ConfigError as exc:
+        error_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
+        )
+        sys.exit(2)  # (typer.Exit's code is lost under standalone_mode=False)
+
+
+@platforms_app.command("validate")
+def validate(
+    file: Annotated[
+        Path | None, typer.Argument(help="Platforms file; default: CLUES_PLATFORMS.")
+    ] = None,
+) -> None:
+    """Check a platforms file: schema, selectors, JMESPath, URLs."""
+    path = file if file is not None else settings.platforms_file()
+    parsed = _load_or_exit(path)
+    kinds = Counter(platform.kind for platform in parsed.platforms)
+    disabled = sum(not platform.enabled for platform in parsed.platforms)
+    count = len(parsed.platforms)
+    console.print(
+        f"{path}: {count} platform{'s' if count != 1 else ''} OK "
+        f"(html: {kinds['html']}, json: {kinds['json']}, feed: {kinds['feed']}; "
+        f"{disabled} disabled)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@dataclass
+class PlatformStatus:
+    """One row of ``clues platforms list`` (and one object of ``--json``)."""
+
+    name: str
+    kind: str
+    enabled: bool
+    render: bool
+    start_url: str
+    last_run_id: int | None
+    last_run_started_at: str | None
+    last_run_finished_at: str | None
+    last_run_status: str | None
+    last_run_pages: int | None
+    last_run_items: int | None
+    last_run_new: int | None
+    last_run_errors: int | None
+    last_success_at: str | None
+    silent: bool
+    silent_reason: str | None
+
+
+@platforms_app.command("list")
+def list_platforms(
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Platforms file; default: CLUES_PLATFORMS.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """Every platform with its last crawl run; silent ones highlighted."""
+    parsed = _load_or_exit(config)
+    runs, note = _read_runs([p.name for p in parsed.platforms])
+    now = utcnow()
+    rows = [
+        _status(platform, *runs.get(platform.name, (None, None)), now)
+        for platform in parsed.platforms
+    ]
+    if as_json:
+        typer.echo(json.dumps([asdict(row) for row in rows], ensure_ascii=False, indent=2))
+        if note:
+            error_console.print(note, highlight=False, soft_wrap=True)
+        return
+    console.print(_table(rows))
+    silent = [row.name for row in rows if row.silent]
+    if silent:
+        console.print(f"[bold red]{len(silent)} silent:[/] {', '.join(silent)}", highlight=False)
+    if note:
+        console.print(f"[yellow]{note}[/]", highlight=False, soft_wrap=True)
+
+
+def _start_url(platform) -> str:  # noqa: ANN001
+    if isinstance(platform, HtmlPlatform):
+        return platform.start_urls[0]
+    return platform.url
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment is not None else None
+
+
+def _status(platform, run, success, now: datetime) -> PlatformStatus:  # noqa: ANN001
+    reason: str | None = None
+    if platform.enabled:
+        if run is None:
+            reason = "never ran"
+        elif run.status in ("failed", "aborted"):
+            reason = f"last run {run.status}"
+        elif success is None:
+            reason = "never succeeded"
+        elif (success.finished_at or success.started_at) < now - SILENT_AFTER:
+            reason = "no successful run in 48 h"
+    success_at = (success.finished_at or success.started_at) if success is not None else None
+    return PlatformStatus(
+        name=platform.name,
+        kind=platform.kind,
+        enabled=platform.enabled,
+        render=bool(getattr(platform, "render", False)),
+        start_url=_start_url(platform),
+        last_run_id=run.id if run else None,
+        last_run_started_at=_iso(run.started_at) if run else None,
+        last_run_finished_at=_iso(run.finished_at) if run else None,
+        last_run_status=run.status if run else None,
+        last_run_pages=run.pages if run else None,
+        last_run_items=run.items if run else None,
+        last_run_new=run.new_items if run else None,
+        last_run_errors=run.errors if run else None,
+        last_success_at=_iso(success_at),
+        silent=reason is not None,
+        silent_reason=reason,
+    )
+
+
+def _read_runs(names: list[str]) -> tuple[dict[str, tuple], str | None]:
+    """``{platform: (last run, last success)}`` from the database, and a note
+    when the database cannot be read (not created, not migrated, down)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from clue_pipeline.storage.crawl_runs import last_runs, last_success
+    from clue_pipeline.storage.db import make_engine, session_scope
+
+    url = settings.database_url()
+    shown = make_url(url).render_as_string(hide_password=True)
+    database = make_url(url).database
+    if url.startswith("sqlite") and database and not Path(database).exists():
+        return {}, f"no database yet at {database}: run `clues db upgrade` (then `clues crawl`)"
+    engine = make_engine(url)
+    try:
+        if not inspect(engine).has_table("crawl_runs"):
+            return {}, f"database {shown} is not migrated: run `clues db upgrade`"
+        with session_scope(engine) as session:
+            latest = last_runs(session)
+            found = {
+                name: (latest[name], last_success(session, name))
+                for name in names
+                if name in latest
+            }
+        return found, None
+    except SQLAlchemyError as exc:
+        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        return {}, f"cannot read crawl runs from {shown} ({reason}); showing no runs"
+    finally:
+        engine.dispose()
+
+
+def _local(moment_iso: str | None, now: datetime) -> str:
+    if moment_iso is None:
+        return "-"
+    moment = datetime.fromisoformat(moment_iso)
+    age = now - moment
+    if age < timedelta(hours=1):
+        ago = f"{max(int(age.total_seconds() // 60), 0)} min ago"
+    elif age < timedelta(days=2):
+        ago = f"{int(age.total_seconds() // 3600)} h ago"
+    else:
+        ago = f"{age.days} d ago"
+    return f"{moment.astimezone():%Y-%m-%d %H:%M} ({ago})"
+
+
+def _table(rows: list[PlatformStatus]) -> Table:
+    now = utcnow()
+    table = Table(title="Platforms", title_justify="left")
+    table.add_column("platform / start URL", overflow="fold", min_width=20)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("on", no_wrap=True)
+    table.add_column("last run", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("items/new/errors", justify="right", no_wrap=True)
+    table.add_column("last success", overflow="fold")
+    table.add_column("note", overflow="fold")
+    for row in rows:
+        kind = f"{row.kind}+render" if row.render else row.kind
+        counts = "/".join(
+            _count(v) for v in (row.last_run_items, row.last_run_new, row.last_run_errors)
+        )
+        table.add_row(
+            f"[bold]{escape(row.name)}[/]\n[dim]{escape(row.start_url)}[/]",
+            kind,
+            "yes" if row.enabled else "no",
+            _local(row.last_run_started_at, now),
+            row.last_run_status or "-",
+            counts if row.last_run_id is not None else "-",
+            _local(row.last_success_at, now),
+            f"silent: {row.silent_reason}" if row.silent else "",
+            style="red" if row.silent else ("dim" if not row.enabled else None),
+        )
+    return table
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+__all__ = ["PlatformStatus", "list_platforms", "validate"]

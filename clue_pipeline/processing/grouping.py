@@ -1,0 +1,89 @@
+"""Group: decide, post by post, whether a post joins an open clue
+automatically, joins as a suggested duplicate, or starts a new clue.
+
+Pure logic over vectors and places; the runner feeds it neighbours from the
+FAISS index and writes the result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from clue_pipeline.processing.config import GroupingConfig
+
+
+@dataclass(frozen=True)
+class Place:
+    district: str | None = None
+    street: str | None = None
+    community: str | None = None
+    landmark: str | None = None
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """An already grouped post: its clue and its place."""
+
+    post_id: int
+    clue_id: int
+    similarity: float
+    place: Place
+
+
+@dataclass
+class Decision:
+    membership: str  # seed | exact | auto | suggested
+    clue_id: int | None  # None: a new clue (seed)
+    similarity: float | None = None
+    matched_post_id: int | None = None
+    nearest: list[tuple[int, float]] = field(default_factory=list)
+
+
+def place_adjustment(a: Place, b: Place, config: GroupingConfig) -> float:
+    """Posts about the same place count as closer; different districts as farther."""
+    if a.landmark and a.landmark == b.landmark:
+        return config.same_landmark
+    if a.community and a.community == b.community:
+        return config.same_community
+    if a.street and a.street == b.street:
+        return config.same_street
+    if a.district and b.district:
+        return config.same_district if a.district == b.district else config.other_district
+    return 0.0
+
+
+def decide(neighbours: Sequence[Neighbour], place: Place, config: GroupingConfig) -> Decision:
+    """The clue this post belongs to, from its nearest grouped posts."""
+    best: Neighbour | None = None
+    best_score = -1.0
+    nearest: list[tuple[int, float]] = []
+    for neighbour in sorted(neighbours, key=lambda n: -n.similarity):
+        score = neighbour.similarity + place_adjustment(place, neighbour.place, config)
+        nearest.append((neighbour.post_id, round(float(neighbour.similarity), 4)))
+        if score > best_score:
+            best, best_score = neighbour, score
+    nearest = nearest[:5]
+    if best is not None and best_score >= config.auto_merge:
+        return Decision("auto", best.clue_id, round(best_score, 4), best.post_id, nearest)
+    if best is not None and best_score >= config.suggest:
+        return Decision("suggested", best.clue_id, round(best_score, 4), best.post_id, nearest)
+    return Decision("seed", None, None, None, nearest)
+
+
+def within_batch_neighbours(
+    vectors: np.ndarray, index: int, assigned: Sequence[tuple[int, int, Place] | None], k: int
+) -> list[Neighbour]:
+    """Neighbours of post ``index`` among the earlier posts of the same batch
+    that already have a clue (assigned[j] = (post_id, clue_id, place))."""
+    if index == 0:
+        return []
+    sims = vectors[:index] @ vectors[index]
+    order = np.argsort(-sims)[:k]
+    found = []
+    for j in order:
+        slot = assigned[int(j)]
+        if slot is not None:
+            found.append(Neighbour(slot[0], slot[1], float(sims[j]), slot[2]))
+    return found

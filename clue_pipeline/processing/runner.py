@@ -1,0 +1,475 @@
+"""``clues process``: every post not yet processed, in batches, through
+normalise → relevance → embed → group → classify → urgency → locate →
+prioritise. Idempotent: a second run with nothing new does nothing."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Engine, or_, select
+from sqlalchemy.orm import Session
+
+from clue_pipeline import settings
+from clue_pipeline.index import IndexSettings, VectorIndex
+from clue_pipeline.normalise import normalise
+from clue_pipeline.processing.config import ProcessingConfig, load_processing_config
+from clue_pipeline.processing.context import ProcessingContext
+from clue_pipeline.processing.embedding_cache import cached_vectors, embed_with_cache
+from clue_pipeline.processing.grouping import (
+    Decision,
+    Neighbour,
+    Place,
+    decide,
+    within_batch_neighbours,
+)
+from clue_pipeline.processing.priority import clue_priority
+from clue_pipeline.storage.db import session_scope
+from clue_pipeline.storage.models import Clue, CluePost, Post, PostAnalysis
+from clue_pipeline.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+OPEN_STATES = ("pending", "claimed", "verified", "filed")
+
+
+@dataclass
+class ProcessReport:
+    posts: int = 0
+    relevant: int = 0
+    noise: int = 0
+    new_clues: int = 0
+    joined_exact: int = 0
+    joined_auto: int = 0
+    suggested: int = 0
+    urgent_posts: int = 0
+    embedded: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
+
+
+def index_path(engine: Engine) -> Path:
+    """The FAISS file beside the database: next to a SQLite file, or under
+    var/index/ keyed by the server URL."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        database = Path(url.database)
+        return database.with_name(f"{database.stem}.posts.faiss")
+    import hashlib
+
+    key = hashlib.sha1(url.render_as_string(hide_password=True).encode()).hexdigest()[:16]
+    return settings.var_dir() / "index" / f"{key}.posts.faiss"
+
+
+def _index_settings(config: ProcessingConfig) -> IndexSettings:
+    return IndexSettings(
+        approximate_above=config.index.approximate_above,
+        hnsw_m=config.index.hnsw_m,
+        ef_construction=config.index.ef_construction,
+        ef_search=config.index.ef_search,
+    )
+
+
+def rebuild_index(engine: Engine, context: ProcessingContext) -> VectorIndex:
+    """Rebuild the FAISS index from the database (grouped posts and cached vectors)."""
+    embedder = context.embedder
+    index = VectorIndex(embedder.dim, _index_settings(context.config))
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(PostAnalysis.post_id, PostAnalysis.content_hash, PostAnalysis.text)
+            .where(PostAnalysis.clue_id.is_not(None))
+            .order_by(PostAnalysis.post_id)
+        ).all()
+        for start in range(0, len(rows), 5000):
+            chunk = rows[start : start + 5000]
+            hashes = [r.content_hash for r in chunk]
+            found = cached_vectors(session, embedder.fingerprint[:64], hashes, embedder.dim)
+            missing = [r for r in chunk if r.content_hash not in found]
+            if missing:
+                vectors, _ = embed_with_cache(
+                    session, embedder, [r.content_hash for r in missing], [r.text for r in missing]
+                )
+                found.update({r.content_hash: v for r, v in zip(missing, vectors, strict=True)})
+            ids = np.array([r.post_id for r in chunk], dtype=np.int64)
+            index.add(ids, np.vstack([found[h] for h in hashes]))
+    index.save(index_path(engine), embedder.fingerprint)
+    return index
+
+
+def bootstrap_embedder(engine: Engine, config: ProcessingConfig) -> None:
+    """A character n-gram part that was never fitted is fitted on the stored
+    posts (seconds), so a fresh installation groups from its first run.
+    ``clues embedder train`` refits it, and trains the other parts, later."""
+    from clue_pipeline.embedding.training import fit_char_ngram, missing_char_ngram_parts
+
+    missing = missing_char_ngram_parts(config.embedder)
+    if not missing:
+        return
+    with session_scope(engine) as session:
+        texts = [
+            normalise(title, text).text
+            for title, text in session.execute(select(Post.title, Post.text).limit(200_000))
+        ]
+    if not texts:
+        return
+    for path in missing:
+        log.info("fitting the character n-gram embedder on %d stored posts: %s", len(texts), path)
+        fit_char_ngram(path, texts)
+
+
+def _load_index(engine: Engine, context: ProcessingContext) -> VectorIndex:
+    embedder = context.embedder
+    index = VectorIndex.load(
+        index_path(engine), embedder.fingerprint, embedder.dim, _index_settings(context.config)
+    )
+    with session_scope(engine) as session:
+        grouped = session.query(PostAnalysis).filter(PostAnalysis.clue_id.is_not(None)).count()
+    if index is None or len(index) != grouped:
+        log.info("index missing or out of date (%s vs %d posts): rebuilding", index, grouped)
+        index = rebuild_index(engine, context)
+    return index
+
+
+def _eligible_clue_ids(session: Session, clue_ids: set[int], now: datetime, config) -> set[int]:  # noqa: ANN001
+    if not clue_ids:
+        return set()
+    window = now - timedelta(days=config.grouping.window_days)
+    recurrence = now - timedelta(days=config.grouping.recurrence_days)
+    rows = session.scalars(
+        select(Clue.id).where(
+            Clue.id.in_(clue_ids),
+            Clue.merged_into_id.is_(None),
+            or_(
+                (Clue.state.in_(OPEN_STATES)) & (Clue.last_post_at >= window),
+                Clue.closed_at >= recurrence,
+            ),
+        )
+    )
+    return set(rows)
+
+
+def _place_of(analysis: PostAnalysis) -> Place:
+    return Place(analysis.district, analysis.street, analysis.community, analysis.landmark)
+
+
+def process_pending(
+    engine: Engine,
+    *,
+    config: ProcessingConfig | None = None,
+    context: ProcessingContext | None = None,
+    limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    now: datetime | None = None,
+) -> ProcessReport:
+    """Process every post whose ``processed_at`` is empty (at most ``limit``)."""
+    started = time.perf_counter()
+    config = config or load_processing_config()
+    context = context or ProcessingContext.load(config)
+    bootstrap_embedder(engine, config)
+    now = now or utcnow()
+    report = ProcessReport()
+    with session_scope(engine) as session:
+        pending_ids = list(
+            session.scalars(
+                select(Post.id)
+                .where(Post.processed_at.is_(None))
+                .order_by(Post.published_at.is_(None), Post.published_at, Post.id)
+            )
+        )
+    if limit is not None:
+        pending_ids = pending_ids[:limit]
+    if not pending_ids:
+        report.seconds = time.perf_counter() - started
+        return report
+    index = _load_index(engine, context)
+    total = len(pending_ids)
+    for start in range(0, total, config.batch_size):
+        batch_ids = pending_ids[start : start + config.batch_size]
+        with session_scope(engine) as session:
+            _process_batch(session, batch_ids, index, context, config, now, report)
+        if progress is not None:
+            progress(min(start + config.batch_size, total), total)
+    index.save(index_path(engine), context.embedder.fingerprint)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _process_batch(
+    session: Session,
+    batch_ids: Sequence[int],
+    index: VectorIndex,
+    context: ProcessingContext,
+    config: ProcessingConfig,
+    now: datetime,
+    report: ProcessReport,
+) -> None:
+    tick = time.perf_counter()
+    posts = list(session.scalars(select(Post).where(Post.id.in_(batch_ids)).order_by(Post.id)))
+    order = {pid: i for i, pid in enumerate(batch_ids)}
+    posts.sort(key=lambda p: order[p.id])
+    existing = {
+        a.post_id: a
+        for a in session.scalars(
+            select(PostAnalysis).where(PostAnalysis.post_id.in_([p.id for p in posts]))
+        )
+    }
+    normalised = [normalise(p.title, p.text) for p in posts]
+    texts = [n.text for n in normalised]
+    report.add_time("normalise", time.perf_counter() - tick)
+
+    tick = time.perf_counter()
+    judgements = context.judge(texts)
+    report.add_time("judge", time.perf_counter() - tick)
+
+    tick = time.perf_counter()
+    locations = [
+        context.locator.locate(text, post.location_text)
+        for text, post in zip(texts, posts, strict=True)
+    ]
+    report.add_time("locate", time.perf_counter() - tick)
+
+    analyses: list[PostAnalysis] = []
+    for post, norm, judgement, location in zip(
+        posts, normalised, judgements, locations, strict=True
+    ):
+        analysis = existing.get(post.id) or PostAnalysis(post_id=post.id)
+        relevant = judgement.relevant
+        if analysis.relevance_override is not None:
+            relevant = analysis.relevance_override
+        analysis.content_hash = post.content_hash
+        analysis.text = norm.text
+        analysis.language = norm.language
+        analysis.links = norm.links
+        analysis.mentions = norm.mentions
+        analysis.topics = norm.topics
+        analysis.relevant = relevant
+        analysis.relevance_score = judgement.relevance_score
+        analysis.relevance_reason = judgement.relevance_reason
+        analysis.category = judgement.category
+        analysis.category_confidence = judgement.category_confidence
+        analysis.item_code = judgement.item_code
+        analysis.urgent = judgement.urgent
+        analysis.urgency_reasons = judgement.urgency_reasons
+        analysis.district = location.district
+        analysis.street = location.street
+        analysis.community = location.community
+        analysis.landmark = location.landmark
+        why = judgement.why()
+        why["location"] = {"matched": list(location.matched)}
+        analysis.why = why
+        analysis.analysed_at = now
+        if post.id not in existing:
+            session.add(analysis)
+        analyses.append(analysis)
+        report.posts += 1
+        if relevant:
+            report.relevant += 1
+            report.urgent_posts += int(judgement.urgent)
+        else:
+            report.noise += 1
+    session.flush()
+
+    to_group = [
+        (post, analysis, judgement)
+        for post, analysis, judgement in zip(posts, analyses, judgements, strict=True)
+        if analysis.relevant and analysis.clue_id is None and analysis.text
+    ]
+    touched: set[int] = {a.clue_id for a in analyses if a.clue_id is not None}
+    if to_group:
+        touched |= _group(session, to_group, index, context, config, now, report)
+    for post in posts:
+        post.processed_at = now
+    tick = time.perf_counter()
+    refresh_clues(session, touched, context, config, now)
+    report.add_time("prioritise", time.perf_counter() - tick)
+
+
+def _group(
+    session: Session,
+    items: list[tuple[Post, PostAnalysis, object]],
+    index: VectorIndex,
+    context: ProcessingContext,
+    config: ProcessingConfig,
+    now: datetime,
+    report: ProcessReport,
+) -> set[int]:
+    tick = time.perf_counter()
+    hashes = [post.content_hash for post, _, _ in items]
+    texts = [analysis.text for _, analysis, _ in items]
+    vectors, computed = embed_with_cache(session, context.embedder, hashes, texts)
+    report.embedded += computed
+    report.cached += len(items) - computed
+    report.add_time("embed", time.perf_counter() - tick)
+
+    tick = time.perf_counter()
+    k = config.grouping.neighbours
+    sims, ids = index.search(vectors, k)
+    neighbour_ids = {int(i) for i in ids.ravel() if i >= 0}
+    # exact duplicates: same content hash already in a clue
+    exact_rows = session.execute(
+        select(PostAnalysis.content_hash, PostAnalysis.post_id, PostAnalysis.clue_id).where(
+            PostAnalysis.content_hash.in_(set(hashes)), PostAnalysis.clue_id.is_not(None)
+        )
+    ).all()
+    known = {
+        a.post_id: a
+        for a in session.scalars(
+            select(PostAnalysis).where(PostAnalysis.post_id.in_(neighbour_ids))
+        )
+    }
+    candidate_clues = {a.clue_id for a in known.values() if a.clue_id is not None}
+    candidate_clues |= {row.clue_id for row in exact_rows}
+    eligible = _eligible_clue_ids(session, candidate_clues, now, config)
+    exact = {}
+    for row in exact_rows:
+        if row.clue_id in eligible:
+            exact.setdefault(row.content_hash, (row.post_id, row.clue_id))
+
+    assigned: list[tuple[int, int, Place] | None] = []
+    touched: set[int] = set()
+    for i, (post, analysis, _judgement) in enumerate(items):
+        place = _place_of(analysis)
+        if post.content_hash in exact:
+            matched, clue_id = exact[post.content_hash]
+            decision = Decision("exact", clue_id, 1.0, matched, [(matched, 1.0)])
+        else:
+            neighbours = []
+            for sim, pid in zip(sims[i], ids[i], strict=True):
+                other = known.get(int(pid))
+                if other is None or other.clue_id not in eligible:
+                    continue
+                neighbours.append(Neighbour(int(pid), other.clue_id, float(sim), _place_of(other)))
+            neighbours += within_batch_neighbours(vectors, i, assigned, k)
+            decision = decide(neighbours, place, config.grouping)
+        if decision.clue_id is None:
+            clue = Clue(state="pending", created_at=now, updated_at=now, last_post_at=now)
+            session.add(clue)
+            session.flush()
+            decision.clue_id = clue.id
+            eligible.add(clue.id)
+            report.new_clues += 1
+        elif decision.membership == "exact":
+            report.joined_exact += 1
+        elif decision.membership == "auto":
+            report.joined_auto += 1
+        else:
+            report.suggested += 1
+        analysis.clue_id = decision.clue_id
+        analysis.why = {**analysis.why, "nearest": decision.nearest}
+        session.add(
+            CluePost(
+                clue_id=decision.clue_id,
+                post_id=post.id,
+                membership=decision.membership,
+                similarity=decision.similarity,
+                matched_post_id=decision.matched_post_id,
+                added_at=now,
+            )
+        )
+        exact.setdefault(post.content_hash, (post.id, decision.clue_id))
+        assigned.append((post.id, decision.clue_id, place))
+        touched.add(decision.clue_id)
+    session.flush()
+    index.add(np.array([post.id for post, _, _ in items], dtype=np.int64), vectors)
+    report.add_time("group", time.perf_counter() - tick)
+    return touched
+
+
+def _most_common(values: Sequence[str | None]) -> str | None:
+    counts = Counter(v for v in values if v)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def refresh_clues(
+    session: Session,
+    clue_ids: set[int],
+    context: ProcessingContext,
+    config: ProcessingConfig,
+    now: datetime,
+) -> None:
+    """Recompute each clue's summary from its posts: classification by
+    confidence-weighted vote, urgency, place, counts and priority."""
+    if not clue_ids:
+        return
+    rows = session.execute(
+        select(CluePost.clue_id, CluePost.membership, Post, PostAnalysis)
+        .join(Post, Post.id == CluePost.post_id)
+        .join(PostAnalysis, PostAnalysis.post_id == CluePost.post_id)
+        .where(CluePost.clue_id.in_(clue_ids))
+        .order_by(Post.published_at.is_(None), Post.published_at, Post.id)
+    ).all()
+    by_clue: dict[int, list] = {}
+    for row in rows:
+        by_clue.setdefault(row.clue_id, []).append(row)
+    for clue_id, members in by_clue.items():
+        clue = session.get(Clue, clue_id)
+        if clue is None:
+            continue
+        votes: Counter[str] = Counter()
+        for row in members:
+            if row.PostAnalysis.category:
+                votes[row.PostAnalysis.category] += row.PostAnalysis.category_confidence or 0.5
+        category = votes.most_common(1)[0][0] if votes else None
+        lead = next(
+            (r.PostAnalysis for r in members if r.PostAnalysis.category == category),
+            members[0].PostAnalysis,
+        )
+        clue.category = category
+        clue.category_confidence = lead.category_confidence
+        clue.item_code = lead.item_code
+        item = context.item(lead.item_code)
+        clue.item_name = item.name if item else None
+        clue.department = item.department if item else None
+        clue.urgent = any(r.PostAnalysis.urgent for r in members)
+        clue.dispatch_tier = "urgent" if clue.urgent else "normal"
+        clue.district = _most_common([r.PostAnalysis.district for r in members])
+        clue.street = _most_common([r.PostAnalysis.street for r in members])
+        clue.community = _most_common([r.PostAnalysis.community for r in members])
+        clue.landmark = _most_common([r.PostAnalysis.landmark for r in members])
+        first = members[0].Post
+        clue.title = (first.title or members[0].PostAnalysis.text or "")[:80]
+        clue.post_count = len(members)
+        clue.author_count = len({r.Post.author or f"#{r.Post.id}" for r in members})
+        clue.platform_count = len({r.Post.platform for r in members})
+        clue.engagement = sum(
+            (r.Post.likes or 0) + (r.Post.comments or 0) + (r.Post.reposts or 0) for r in members
+        )
+        times = [r.Post.published_at or r.Post.first_seen_at for r in members]
+        clue.first_post_at = min(times)
+        clue.last_post_at = max(times)
+        clue.priority = clue_priority(
+            urgent=clue.urgent,
+            posts=clue.post_count,
+            authors=clue.author_count,
+            platforms=clue.platform_count,
+            engagement=clue.engagement,
+            last_post_at=clue.last_post_at,
+            now=now,
+            weights=config.priority,
+        )
+        urgency = sorted({x for r in members for x in (r.PostAnalysis.urgency_reasons or [])})
+        clue.why = {
+            "category": lead.why.get("category"),
+            "item": lead.why.get("item"),
+            "urgency": urgency,
+            "relevance": lead.why.get("relevance"),
+            "members": [
+                {
+                    "post_id": r.Post.id,
+                    "membership": r.membership,
+                    "nearest": r.PostAnalysis.why.get("nearest", []),
+                }
+                for r in members[:20]
+            ],
+        }
+        clue.updated_at = now

@@ -1,0 +1,106 @@
+"""One registry of settings (datasette style): every setting has a name, an
+environment variable, a default and a help line. Paths are relative to the
+project home (``CLUES_HOME``, default: the current directory)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("home", "CLUES_HOME", ".", "project home: config/ and var/ live under it"),
+    Setting(
+        "database_url",
+        "CLUES_DATABASE_URL",
+        "",
+        "SQLAlchemy URL of the clue database; default: SQLite file var/clues.db",
+    ),
+    Setting(
+        "platforms_file",
+        "CLUES_PLATFORMS",
+        "config/platforms.yaml",
+        "platform sources file",
+    ),
+    Setting("catalog_file", "CLUES_CATALOG", "config/catalog.yaml", "matter catalogue file"),
+    Setting("gazetteer_file", "CLUES_GAZETTEER", "config/gazetteer.yaml", "places of the city"),
+    Setting("urgency_file", "CLUES_URGENCY", "config/urgency.yaml", "urgent terms and patterns"),
+    Setting(
+        "processing_file",
+        "CLUES_PROCESSING",
+        "config/processing.yaml",
+        "processing: embedder, grouping thresholds, index, priority",
+    ),
+    Setting("var_dir", "CLUES_VAR", "var", "state directory: database, index, models, logs"),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str) -> str:
+    """Value of a setting: its environment variable, else its default."""
+    try:
+        setting = _BY_NAME[name]
+    except KeyError:
+        known = ", ".join(sorted(_BY_NAME))
+        raise KeyError(f"unknown setting {name!r}; known settings: {known}") from None
+    return os.environ.get(setting.env) or setting.default
+
+
+def home() -> Path:
+    return Path(get("home")).resolve()
+
+
+def resolve_path(value: str | Path) -> Path:
+    """An absolute path as it is; ``var/...`` under the state directory
+    (CLUES_VAR); anything else relative to the project home."""
+    path = Path(value)
+    if path.is_absolute():
+        return path
+    if path.parts and path.parts[0] == "var":
+        state = Path(get("var_dir"))
+        state = state if state.is_absolute() else home() / state
+        return state.joinpath(*path.parts[1:])
+    return home() / path
+
+
+def var_dir() -> Path:
+    path = resolve_path(get("var_dir"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str:
+    url = get("database_url")
+    if url:
+        return url
+    return f"sqlite:///{var_dir() / 'clues.db'}"
+
+
+def platforms_file() -> Path:
+    return resolve_path(get("platforms_file"))
+
+
+def catalog_file() -> Path:
+    return resolve_path(get("catalog_file"))
+
+
+def processing_file() -> Path:
+    return resolve_path(get("processing_file"))
+
+
+def gazetteer_file() -> Path:
+    return resolve_path(get("gazetteer_file"))
+
+
+def urgency_file() -> Path:
+    return resolve_path(get("urgency_file"))

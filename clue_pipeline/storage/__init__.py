@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2 models, engine/session helpers and repositories."""

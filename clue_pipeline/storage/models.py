@@ -1,0 +1,196 @@
+"""Tables. The database is the source of truth; indexes beside it are caches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from clue_pipeline.storage.types import UTCDateTime, utcnow
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        bytes: LargeBinary,
+    }
+
+
+class Post(Base):
+    """One public post from one platform, with its provenance."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id", name="uq_posts_platform_external_id"),
+        Index("ix_posts_content_hash", "content_hash"),
+        Index("ix_posts_processed_at", "processed_at"),
+        Index("ix_posts_published_at", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(255))
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str | None] = mapped_column(String(255))
+    published_at: Mapped[datetime | None]
+    likes: Mapped[int | None]
+    comments: Mapped[int | None]
+    reposts: Mapped[int | None]
+    location_text: Mapped[str | None] = mapped_column(Text)
+    media_urls: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    # Set by processing (clue_pipeline); reset when the content changes.
+    processed_at: Mapped[datetime | None]
+
+
+class CrawlRun(Base):
+    """One crawl of one platform: so that a silent collector is visible."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (Index("ix_crawl_runs_platform_started", "platform", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    # running | ok | partial (finished with errors) | failed | aborted
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    pages: Mapped[int] = mapped_column(default=0)
+    items: Mapped[int] = mapped_column(default=0)
+    new_items: Mapped[int] = mapped_column(default=0)
+    updated_items: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[int] = mapped_column(default=0)
+    error_samples: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    stop_reason: Mapped[str | None] = mapped_column(String(64))
+    since: Mapped[datetime | None]
+    pid: Mapped[int | None]
+
+
+class PostAnalysis(Base):
+    """What processing concluded about one post, with the reasons. Noise is
+    kept here with its score and reason; nothing is deleted."""
+
+    __tablename__ = "post_analyses"
+    __table_args__ = (
+        Index("ix_post_analyses_relevant", "relevant"),
+        Index("ix_post_analyses_clue", "clue_id"),
+    )
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="und")
+    links: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    mentions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    topics: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    relevant: Mapped[bool] = mapped_column(default=True)
+    relevance_score: Mapped[float] = mapped_column(default=1.0)
+    relevance_reason: Mapped[str] = mapped_column(Text, default="")
+    # An analyst's overturn of the filter: True forces relevant, False noise.
+    relevance_override: Mapped[bool | None]
+    category: Mapped[str | None] = mapped_column(String(64))
+    category_confidence: Mapped[float | None]
+    item_code: Mapped[str | None] = mapped_column(String(32))
+    urgent: Mapped[bool] = mapped_column(default=False)
+    urgency_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    district: Mapped[str | None] = mapped_column(String(64))
+    street: Mapped[str | None] = mapped_column(String(64))
+    community: Mapped[str | None] = mapped_column(String(64))
+    landmark: Mapped[str | None] = mapped_column(String(128))
+    clue_id: Mapped[int | None] = mapped_column(ForeignKey("clues.id"))
+    why: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    analysed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Clue(Base):
+    """A public-service problem: one or more posts that describe it."""
+
+    __tablename__ = "clues"
+    __table_args__ = (
+        Index("ix_clues_state_priority", "state", "priority"),
+        Index("ix_clues_category", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    category: Mapped[str | None] = mapped_column(String(64))
+    category_confidence: Mapped[float | None]
+    item_code: Mapped[str | None] = mapped_column(String(32))
+    item_name: Mapped[str | None] = mapped_column(String(128))
+    department: Mapped[str | None] = mapped_column(String(128))
+    urgent: Mapped[bool] = mapped_column(default=False)
+    dispatch_tier: Mapped[str] = mapped_column(String(16), default="normal")
+    district: Mapped[str | None] = mapped_column(String(64))
+    street: Mapped[str | None] = mapped_column(String(64))
+    community: Mapped[str | None] = mapped_column(String(64))
+    landmark: Mapped[str | None] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[float] = mapped_column(default=0.0)
+    post_count: Mapped[int] = mapped_column(default=0)
+    author_count: Mapped[int] = mapped_column(default=0)
+    platform_count: Mapped[int] = mapped_column(default=0)
+    engagement: Mapped[int] = mapped_column(default=0)
+    first_post_at: Mapped[datetime | None]
+    last_post_at: Mapped[datetime | None]
+    why: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("clues.id"))
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CluePost(Base):
+    """A post's place in a clue: ``seed`` started it, ``exact`` has the same
+    content hash, ``auto`` joined above auto_merge, ``suggested`` waits for an
+    analyst to confirm."""
+
+    __tablename__ = "clue_posts"
+    __table_args__ = (
+        UniqueConstraint("post_id", name="uq_clue_posts_post"),
+        Index("ix_clue_posts_clue", "clue_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clues.id"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    membership: Mapped[str] = mapped_column(String(16), default="seed")
+    similarity: Mapped[float | None]
+    matched_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EmbeddingCache(Base):
+    """Vectors by content hash and model fingerprint: no text is embedded twice."""
+
+    __tablename__ = "embedding_cache"
+
+    model: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vector: Mapped[bytes]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AnalystLabel(Base):
+    """An analyst's label for a post (a category name or ``noise``): the
+    training data of ``clues train --from-decisions``."""
+
+    __tablename__ = "analyst_labels"
+    __table_args__ = (Index("ix_analyst_labels_post", "post_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    label: Mapped[str] = mapped_column(String(64))
+    by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

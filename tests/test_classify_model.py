@@ -1,0 +1,216 @@
+"""Relevance filter and category classifier: train, predict, save/load, metrics, real data."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from clue_pipeline.classify import NOISE_LABEL, ClassifierModel, Prediction, train
+from clue_pipeline.classify.metrics import evaluate
+from clue_pipeline.classify.model import METADATA_FILE
+from clue_pipeline.classify.text import normalise
+from clue_pipeline.errors import ClueError
+
+# Project-written examples: three categories of public-service issues and noise.
+EXAMPLES = {
+    "城乡建设": [
+        "小区门口的路灯坏了一个月，晚上一片漆黑，请尽快维修路灯",
+        "人行道上的台阶破损严重，老人经常绊倒，希望修复台阶",
+        "我们小区的电梯经常停运，物业不管，请住建部门督促维修电梯",
+        "老旧小区改造工程拖了两年还没完工，路面挖开无人管",
+        "楼道外墙瓷砖脱落，砸坏了停在楼下的电动车，存在安全隐患",
+        "新建小区交房后发现墙体开裂漏水，开发商拒绝维修",
+        "路边井盖缺失，晚上行人容易掉进去，请及时补上井盖",
+        "小区供水管道老化，自来水发黄，要求更换供水管道",
+        "违章搭建的棚子占用消防通道，请城管拆除违建",
+        "安置房建设进度缓慢，拆迁户至今无法入住新房",
+    ],
+    "劳动和社会保障": [
+        "公司拖欠我们工人三个月工资，老板一直不发工资",
+        "在工地受了工伤，包工头不给赔偿，工伤认定怎么办",
+        "单位没有给员工缴纳社保，养老保险断缴了两年",
+        "退休后养老金迟迟没有发放，社保局说在审核",
+        "农民工讨薪无门，建筑公司欠薪半年，请劳动监察介入",
+        "公司强迫加班却不给加班费，也不签劳动合同",
+        "失业保险金申领手续太复杂，跑了五趟还没办下来",
+        "医保卡异地就医报销比例太低，希望提高医保待遇",
+        "企业裁员不给经济补偿金，员工要求按劳动法赔偿",
+        "灵活就业人员缴纳社保的基数太高，负担很重",
+    ],
+    "环境保护": [
+        "工厂晚上偷偷排放废气，气味刺鼻，附近居民不敢开窗",
+        "河道里漂满垃圾，污水直排入河，河水发黑发臭",
+        "楼下餐馆油烟直排，整栋楼都是油烟味，请环保部门处理",
+        "工地夜间施工噪音太大，凌晨还在打桩，严重扰民",
+        "养猪场粪便污染水源，村里的井水都不能喝了",
+        "化工厂排放污水，附近农田的庄稼都枯死了",
+        "搅拌站粉尘污染严重，周围树叶上全是灰",
+        "垃圾焚烧产生黑烟和臭味，周边居民呼吸困难",
+        "采石场违规开采破坏山体植被，噪声和扬尘污染",
+        "KTV深夜噪声扰民，多次投诉仍然音响震天",
+    ],
+    NOISE_LABEL: [
+        "今天的球赛太精彩了，主队最后一分钟绝杀",
+        "红烧肉怎么做才好吃，需要放冰糖吗",
+        "信用卡还款日可以推迟几天吗",
+        "周末去看了新上映的电影，剧情一般",
+        "手机收不到验证码怎么办",
+        "这款耳机音质怎么样，值得买吗",
+        "明星婚礼现场曝光，众多嘉宾到场祝福",
+        "如何快速提高英语口语水平",
+        "借款申请为什么被拒绝了",
+        "春天适合去哪里旅游拍照",
+    ],
+}
+
+
+def labelled(examples: dict[str, list[str]] = EXAMPLES) -> list[dict]:
+    return [{"text": text, "label": label} for label, texts in examples.items() for text in texts]
+
+
+@pytest.fixture(scope="module")
+def model() -> ClassifierModel:
+    return train(labelled())
+
+
+def test_predicts_categories_and_noise_of_unseen_sentences(model: ClassifierModel) -> None:
+    unseen = [
+        "老板欠了我们半年工资不给，工人们要求发工资",
+        "小区附近的化工厂排放废气，气味难闻污染严重",
+        "路灯不亮了，小区道路晚上很黑，请维修",
+        "这部电影的结局你们看懂了吗",
+    ]
+    predictions = model.predict(unseen)
+    assert [p.category for p in predictions] == ["劳动和社会保障", "环境保护", "城乡建设", None]
+    assert [p.relevant for p in predictions] == [True, True, True, False]
+    first = predictions[0]
+    assert isinstance(first, Prediction)
+    assert set(first.scores) == {"城乡建设", "劳动和社会保障", "环境保护"}
+    assert sum(first.scores.values()) == pytest.approx(1.0)
+    assert first.confidence == max(first.scores.values())
+    assert 0.0 <= first.relevance_score <= 1.0
+    assert predictions[3].relevance_score < first.relevance_score
+    assert first.terms
+    assert all(term in normalise(unseen[0]) for term in first.terms)
+
+
+def test_full_width_text_is_normalised(model: ClassifierModel) -> None:
+    half, full = model.predict(["ktv噪声扰民 100分贝", "ＫＴＶ噪声扰民　１００分贝"])
+    assert half.scores == pytest.approx(full.scores)
+
+
+def test_save_load_round_trip(model: ClassifierModel, tmp_path: Path) -> None:
+    texts = ["工地夜间施工噪音扰民", "拖欠工资", "今天天气不错"]
+    model.save(tmp_path / "m")
+    loaded = ClassifierModel.load(tmp_path / "m")
+    assert loaded.predict(texts) == model.predict(texts)
+    metadata = json.loads((tmp_path / "m" / METADATA_FILE).read_text(encoding="utf-8"))
+    assert metadata["labels"] == ["劳动和社会保障", "城乡建设", "环境保护"]
+    assert metadata["training_size"] == 40
+    assert metadata["relevance"]["mode"] == "learned"
+    assert "threshold" in metadata["relevance"]
+    assert {"scikit-learn", "numpy", "python"} <= set(metadata["versions"])
+    assert metadata["created_at"]
+
+
+def test_load_missing_directory_says_how_to_build_one(tmp_path: Path) -> None:
+    with pytest.raises(ClueError, match=r"does not exist; hint: run `clues train"):
+        ClassifierModel.load(tmp_path / "nowhere")
+
+
+def test_load_incompatible_model_is_refused(model: ClassifierModel, tmp_path: Path) -> None:
+    model.save(tmp_path)
+    metadata = json.loads((tmp_path / METADATA_FILE).read_text(encoding="utf-8"))
+    metadata["versions"]["scikit-learn"] = "0.1.0"
+    (tmp_path / METADATA_FILE).write_text(json.dumps(metadata), encoding="utf-8")
+    with pytest.raises(ClueError, match=r"saved with scikit-learn 0\.1\.0.*retrain the model"):
+        ClassifierModel.load(tmp_path)
+    metadata["format_version"] = 99
+    (tmp_path / METADATA_FILE).write_text(json.dumps(metadata), encoding="utf-8")
+    with pytest.raises(ClueError, match=r"version 99, expected"):
+        ClassifierModel.load(tmp_path)
+
+
+def test_without_noise_labels_everything_is_relevant() -> None:
+    no_noise = {k: v for k, v in EXAMPLES.items() if k != NOISE_LABEL}
+    model = train(labelled(no_noise))
+    assert model.metadata["relevance"]["mode"] == "always_relevant"
+    predictions = model.predict(["今天的球赛太精彩了", "拖欠工资"])
+    assert all(p.relevant and p.relevance_score == 1.0 for p in predictions)
+    assert predictions[1].category == "劳动和社会保障"
+
+
+def test_bad_training_records_are_named() -> None:
+    with pytest.raises(ClueError, match=r"training record 2: needs a string 'text'"):
+        train([{"text": "拖欠工资", "label": "劳动和社会保障"}, {"text": "x"}])
+    with pytest.raises(ClueError, match=r"at least 2 are needed"):
+        train([{"text": "拖欠工资", "label": "劳动和社会保障"}, {"text": "球赛", "label": "noise"}])
+
+
+def test_progress_is_reported() -> None:
+    messages: list[str] = []
+    train(labelled(), progress=messages.append)
+    assert messages[0] == "building character n-gram features of 40 texts"
+    assert messages[-1] == "classifier trained"
+
+
+def test_metrics_shape_and_values(model: ClassifierModel) -> None:
+    records = [
+        {"text": "老板欠了我们半年工资不给", "label": "劳动和社会保障"},
+        {"text": "化工厂排放废气污染严重", "label": "环境保护"},
+        {"text": "化工厂排放废气污染严重", "label": "城乡建设"},  # deliberately wrong gold
+        {"text": "这部电影的结局你们看懂了吗", "label": NOISE_LABEL},
+    ]
+    figures = evaluate(model, records)
+    assert set(figures) == {
+        "macro_f1",
+        "accuracy",
+        "per_class",
+        "relevant_recall",
+        "noise_removed",
+        "n",
+    }
+    assert figures["n"] == 4
+    assert figures["accuracy"] == pytest.approx(2 / 3)
+    assert figures["relevant_recall"] == 1.0
+    assert figures["noise_removed"] == 1.0
+    assert figures["per_class"]["城乡建设"] == {
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1": 0.0,
+        "support": 1,
+    }
+    assert figures["per_class"]["环境保护"]["precision"] == 0.5
+    assert figures["macro_f1"] == pytest.approx((1.0 + 2 / 3 + 0.0) / 3)
+    assert evaluate(model, records[:2])["noise_removed"] is None
+
+
+def shared_data() -> Path:
+    default = Path(__file__).resolve().parents[2] / "shared" / "data"
+    return Path(os.environ.get("CLUES_SHARED_DATA", default))
+
+
+def test_real_data_held_out_relevance_and_category() -> None:
+    path = shared_data() / "relevance_dev.jsonl"
+    if not path.is_file():
+        pytest.skip(f"real data ../shared/data absent: {path} not found")
+    with path.open(encoding="utf-8") as lines:
+        records = [json.loads(line) for line in lines if line.strip()]
+    by_label: dict[str, list[dict]] = {}
+    for record in records:
+        by_label.setdefault(record["label"], []).append(record)
+    rng = random.Random(0)
+    train_part, test_part = [], []
+    for group in by_label.values():
+        rng.shuffle(group)
+        cut = round(len(group) * 0.8)
+        train_part += group[:cut]
+        test_part += group[cut:]
+    figures = evaluate(train(train_part), test_part)
+    assert figures["relevant_recall"] >= 0.99
+    assert figures["noise_removed"] >= 0.95
+    assert figures["macro_f1"] >= 0.85  # the char n-gram SVM reference is about 0.88

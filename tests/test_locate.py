@@ -1,0 +1,178 @@
+"""Locate stage: gazetteer loading (errors that name the field) and the Locator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from clue_pipeline.errors import ConfigError
+from clue_pipeline.locate import Locator, load_gazetteer, parse_gazetteer
+
+GAZETTEER = Path(__file__).resolve().parents[1] / "config" / "gazetteer.yaml"
+
+
+@pytest.fixture(scope="module")
+def locator() -> Locator:
+    return Locator(load_gazetteer(GAZETTEER))
+
+
+def _mini(**changes) -> dict:
+    data = {
+        "city": "测试市",
+        "districts": [
+            {
+                "name": "东湖区",
+                "streets": [
+                    {
+                        "name": "湖滨街道",
+                        "roads": ["湖滨路", "滨江大道"],
+                        "communities": [{"name": "柳岸社区", "aliases": ["柳岸小区"]}],
+                    },
+                    {"name": "东湖街道", "roads": ["樱花路"]},
+                ],
+            },
+            {
+                "name": "江北区",
+                "streets": [{"name": "北岸街道", "roads": ["北岸路", "滨江大道"]}],
+            },
+            {"name": "湖滨区"},
+        ],
+        "landmarks": [
+            {"name": "东湖公园", "kind": "park", "district": "东湖区", "street": "湖滨街道"}
+        ],
+    }
+    data.update(changes)
+    return data
+
+
+# --- loading ---------------------------------------------------------------
+
+
+def test_project_gazetteer_loads_with_seven_districts_and_40_landmarks():
+    gaz = load_gazetteer(GAZETTEER)
+    assert 6 <= len(gaz.districts) <= 8
+    assert len(gaz.landmarks) >= 40
+    for district in gaz.districts:
+        assert 3 <= len(district.streets) <= 5
+        for street in district.streets:
+            assert 2 <= len(street.communities) <= 4
+            assert street.roads
+
+
+def test_unknown_landmark_district_names_the_field():
+    data = _mini(landmarks=[{"name": "某公园", "district": "南山区"}])
+    with pytest.raises(ConfigError) as exc:
+        parse_gazetteer(data, "gaz.yaml")
+    assert str(exc.value) == (
+        "gaz.yaml: landmarks[0].district: '南山区' is not a district of the gazetteer; "
+        "expected one of: 东湖区, 江北区, 湖滨区"
+    )
+
+
+def test_landmark_street_outside_its_district_names_the_field():
+    data = _mini(landmarks=[{"name": "某公园", "district": "江北区", "street": "湖滨街道"}])
+    with pytest.raises(ConfigError, match=r"^gaz.yaml: landmarks\[0\].street: '湖滨街道' is not"):
+        parse_gazetteer(data, "gaz.yaml")
+
+
+def test_schema_error_names_the_nested_path():
+    data = _mini()
+    data["districts"][0]["streets"][0]["communities"][0]["alias"] = ["x"]
+    with pytest.raises(ConfigError) as exc:
+        parse_gazetteer(data, "gaz.yaml")
+    assert str(exc.value).startswith(
+        "gaz.yaml: districts[0].streets[0].communities[0].alias: Extra inputs are not permitted"
+    )
+    assert "\n" not in str(exc.value)
+
+
+def test_duplicate_names_are_refused():
+    data = _mini()
+    data["districts"][1]["streets"][0]["name"] = "湖滨街道"
+    with pytest.raises(
+        ConfigError, match=r"districts\[1\].streets\[0\].name: '湖滨街道' is already"
+    ):
+        parse_gazetteer(data, "gaz.yaml")
+
+
+def test_bad_yaml_and_missing_file_are_one_line_errors(tmp_path):
+    bad = tmp_path / "gazetteer.yaml"
+    bad.write_text("city: 云江市\ndistricts: [\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"gazetteer.yaml: line \d+, column \d+: invalid YAML"):
+        load_gazetteer(bad)
+    with pytest.raises(ConfigError, match="gazetteer file not found"):
+        load_gazetteer(tmp_path / "nope.yaml")
+
+
+def test_load_from_file(tmp_path):
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump(_mini(), allow_unicode=True), encoding="utf-8")
+    assert load_gazetteer(path).district_names() == ["东湖区", "江北区", "湖滨区"]
+
+
+# --- locating ---------------------------------------------------------------
+
+
+def test_landmark_implies_street_and_district(locator):
+    loc = locator.locate("东湖公园门口的路灯一直在闪")
+    assert (loc.district, loc.street, loc.landmark) == ("东湖区", "湖滨街道", "东湖公园")
+    assert loc.confidence == 1.0
+    assert loc.matched == ["东湖公园"]
+
+
+def test_community_alias_implies_street_and_district(locator):
+    loc = locator.locate("柳岸小区3栋电梯坏了")
+    assert (loc.district, loc.street, loc.community) == ("东湖区", "湖滨街道", "柳岸社区")
+
+
+def test_longest_match_wins(locator):
+    assert locator.mentions("东湖区人民医院排队") == ["东湖区人民医院"]
+    assert locator.locate("东湖区人民医院").landmark == "东湖区人民医院"
+
+
+def test_nothing_found_gives_an_empty_location(locator):
+    loc = locator.locate("今天天气真好，云江市到处都是人")
+    assert loc.district is None and loc.confidence == 0.0 and loc.matched == []
+
+
+def test_more_specific_and_repeated_mentions_win(locator):
+    loc = locator.locate("我住东湖区，每天去江北区上班，江北区铁塔路路口的红绿灯坏了")
+    assert (loc.district, loc.street, loc.road) == ("江北区", "铁塔街道", "铁塔路")
+    assert 0 < loc.confidence < 1
+
+
+def test_road_in_two_districts_is_settled_by_other_mentions(locator):
+    assert locator.locate("滨江大道靠近北岸社区那段").district == "江北区"
+    assert locator.locate("滨江大道靠近西关小区那段").district == "老城区"
+    loc = locator.locate("滨江大道有个坑")
+    assert loc.road == "滨江大道" and loc.confidence <= 0.5
+
+
+def test_location_text_is_a_fallback_with_low_confidence(locator):
+    loc = locator.locate("我们小区电梯又坏了", "云江·临港区")
+    assert loc.district == "临港区" and loc.confidence == 0.5
+    assert locator.locate("铁塔路红绿灯坏了", "云江·临港区").district == "江北区"
+
+
+def test_abbreviation_only_when_unambiguous():
+    gaz = parse_gazetteer(_mini())
+    loc = Locator(gaz)
+    # 东湖 is short for 东湖区 and 东湖街道, both in 东湖区: accepted
+    assert loc.locate("东湖这边停电了").district == "东湖区"
+    # 湖滨 is short for 湖滨街道 (东湖区) and 湖滨区: ambiguous, never guessed
+    assert loc.locate("湖滨这边停电了").district is None
+    # 江北 is short for 江北区 only
+    assert loc.locate("江北那边停电了").district == "江北区"
+
+
+def test_stop_abbreviations_are_not_generated():
+    gaz = parse_gazetteer(_mini(stop_abbreviations=["江北"]))
+    assert Locator(gaz).locate("江北那边停电了").district is None
+
+
+def test_project_gazetteer_abbreviations(locator):
+    assert locator.locate("东湖今天好热").district == "东湖区"
+    assert locator.locate("老城改造又开始了").district is None  # stop abbreviation
+    assert locator.locate("云台这边的房价").district == "云台区"

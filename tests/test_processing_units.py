@@ -1,0 +1,101 @@
+"""The small processing stages on their own: normalise, grouping decisions,
+priority, the FAISS index wrapper."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from clue_pipeline.index import IndexSettings, VectorIndex
+from clue_pipeline.normalise import normalise
+from clue_pipeline.processing.config import GroupingConfig, PriorityConfig
+from clue_pipeline.processing.grouping import Neighbour, Place, decide, place_adjustment
+from clue_pipeline.processing.priority import clue_priority
+
+
+def test_normalise_cleans_and_keeps_fields() -> None:
+    result = normalise(
+        "東湖區路燈",
+        "<p>路燈不亮了　ＡＢＣ１２３，<script>alert(1)</script>@云江城管 #夜间施工# "
+        "详见 http://t.cn/abc 。</p><p>第二段</p>",
+    )
+    assert result.text.startswith("东湖区路灯\n路灯不亮了 ABC123，")
+    assert "alert" not in result.text and "第二段" in result.text
+    assert result.links == ["http://t.cn/abc"]
+    assert result.mentions == ["云江城管"]
+    assert result.topics == ["夜间施工"]
+    assert result.language == "zh"
+    assert normalise(None, "The lamp is broken").language == "en"
+
+
+def test_normalise_does_not_repeat_a_title_the_text_starts_with() -> None:
+    assert normalise("井盖丢失", "井盖丢失 在幸福路口").text == "井盖丢失 在幸福路口"
+
+
+CONFIG = GroupingConfig(auto_merge=0.8, suggest=0.6)
+HERE = Place("东湖区", "湖滨街道", "翠苑社区", None)
+ELSEWHERE = Place("江北区", "北岸街道", None, None)
+
+
+def test_decide_auto_suggest_and_seed() -> None:
+    auto = decide([Neighbour(1, 10, 0.85, HERE), Neighbour(2, 11, 0.7, HERE)], HERE, CONFIG)
+    assert (auto.membership, auto.clue_id, auto.matched_post_id) == ("auto", 10, 1)
+    suggested = decide([Neighbour(2, 11, 0.65, Place())], HERE, CONFIG)
+    assert (suggested.membership, suggested.clue_id) == ("suggested", 11)
+    seed = decide([Neighbour(3, 12, 0.4, HERE)], HERE, CONFIG)
+    assert (seed.membership, seed.clue_id) == ("seed", None)
+    assert seed.nearest == [(3, 0.4)]
+    assert decide([], HERE, CONFIG).membership == "seed"
+
+
+def test_place_counts_as_closer_and_other_district_as_farther() -> None:
+    assert place_adjustment(HERE, HERE, CONFIG) == CONFIG.same_community
+    assert place_adjustment(HERE, ELSEWHERE, CONFIG) == CONFIG.other_district
+    # 0.77 alone is below auto_merge; the same community lifts it above
+    assert decide([Neighbour(1, 10, 0.78, HERE)], HERE, CONFIG).membership == "auto"
+    # 0.82 in another district falls to a suggestion
+    assert decide([Neighbour(1, 10, 0.82, ELSEWHERE)], HERE, CONFIG).membership == "suggested"
+
+
+def test_priority_orders_by_urgency_posts_and_recency() -> None:
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    weights = PriorityConfig()
+
+    def score(**kw: object) -> float:
+        base = dict(
+            urgent=False, posts=1, authors=1, platforms=1, engagement=0, last_post_at=now, now=now
+        )
+        return clue_priority(**(base | kw), weights=weights)
+
+    assert score(urgent=True) > score(posts=4, authors=4, platforms=2)
+    assert score(posts=5, authors=5, platforms=3) > score()
+    assert score(engagement=5000) > score()
+    assert score() > score(last_post_at=now - timedelta(days=7))
+
+
+def test_index_exact_then_approximate_and_persisted(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(300, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = np.arange(300, dtype=np.int64) + 1000
+    index = VectorIndex(32, IndexSettings(approximate_above=200))
+    index.add(ids[:150], vectors[:150])
+    assert not index.approximate
+    index.add(ids[150:], vectors[150:])
+    assert index.approximate and len(index) == 300
+    sims, found = index.search(vectors[:5], 3)
+    assert list(found[:, 0]) == list(ids[:5])
+    assert np.allclose(sims[:, 0], 1.0, atol=1e-5)
+    path = tmp_path / "index" / "posts.faiss"
+    index.save(path, "model-a")
+    assert VectorIndex.load(path, "model-b", 32) is None
+    loaded = VectorIndex.load(path, "model-a", 32)
+    assert loaded is not None and loaded.approximate and len(loaded) == 300
+    assert list(loaded.search(vectors[:5], 1)[1][:, 0]) == list(ids[:5])
+
+
+def test_empty_index_search_returns_no_ids() -> None:
+    sims, ids = VectorIndex(8).search(np.ones((2, 8), dtype=np.float32), 4)
+    assert ids.shape == (2, 4) and (ids == -1).all()
