@@ -40,6 +40,12 @@ SETTINGS: tuple[Setting, ...] = (
         "config/processing.yaml",
         "processing: embedder, grouping thresholds, index, priority",
     ),
+    Setting(
+        "orchestration_file",
+        "CLUES_ORCHESTRATION",
+        "config/orchestration.yaml",
+        "Airflow DAGs (dags/): schedules, retries, pools, database connection",
+    ),
     Setting("var_dir", "CLUES_VAR", "var", "state directory: database, index, models, logs"),
 )
 
@@ -104,3 +110,7 @@ def gazetteer_file() -> Path:
 
 def urgency_file() -> Path:
     return resolve_path(get("urgency_file"))
+
+
+def orchestration_file() -> Path:
+    return resolve_path(get("orchestration_file"))

@@ -4,6 +4,7 @@ crash never stops the others (and a Twisted reactor is never restarted)."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from crawlers.crawl_one import MESSAGE_PREFIX
 from crawlers.result import FAILED, PlatformResult
 
 STDERR_TAIL = 2000
+log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -57,7 +59,12 @@ def run_child(
     command: list[str], on_message: Callable[[dict[str, Any]], None] | None = None
 ) -> tuple[int, list[dict[str, Any]], str, int]:
     """Run a crawl process; its exit code, its ``@@clues`` messages, the tail of
-    its standard error and its pid."""
+    its standard error and its pid.
+
+    When the caller is interrupted meanwhile (Airflow's task timeout and
+    SIGTERM raise inside this loop, so does Ctrl-C), the child is killed rather
+    than left crawling on its own, and the interruption is re-raised with the
+    killed process's pid as ``crawl_pid``."""
     messages: list[dict[str, Any]] = []
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
@@ -66,17 +73,23 @@ def run_child(
             command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env
         )
         assert process.stdout is not None
-        for line in process.stdout:
-            if not line.startswith(MESSAGE_PREFIX):
-                continue
-            try:
-                message = json.loads(line[len(MESSAGE_PREFIX) :])
-            except ValueError:
-                continue
-            messages.append(message)
-            if on_message is not None:
-                on_message(message)
-        code = process.wait()
+        try:
+            for line in process.stdout:
+                if not line.startswith(MESSAGE_PREFIX):
+                    continue
+                try:
+                    message = json.loads(line[len(MESSAGE_PREFIX) :])
+                except ValueError:
+                    continue
+                messages.append(message)
+                if on_message is not None:
+                    on_message(message)
+            code = process.wait()
+        except BaseException as exc:
+            process.kill()
+            process.wait()
+            exc.crawl_pid = process.pid  # type: ignore[attr-defined]
+            raise
         stderr.seek(0)
         tail = stderr.read()[-STDERR_TAIL:].decode("utf-8", "replace")
     return code, messages, tail, process.pid
@@ -158,7 +171,19 @@ def crawl_platform_process(
         since=since,
         settings_overrides=settings_overrides,
     )
-    code, messages, stderr_tail, pid = run_child(command, on_message)
+    try:
+        code, messages, stderr_tail, pid = run_child(command, on_message)
+    except BaseException as exc:
+        # Close the killed process's run now rather than leave it 'running'
+        # until the platform's next crawl marks it aborted.
+        killed = getattr(exc, "crawl_pid", None)
+        if killed is not None:
+            why = f"crawl process killed: {exc.__class__.__name__}: {exc}".rstrip(": ")
+            try:
+                record_crash(database_url, name, killed, why, time.monotonic() - started)
+            except Exception as record_error:  # noqa: BLE001 - the interruption is what matters
+                log.warning("could not record the killed crawl of %s: %s", name, record_error)
+        raise
     results = [m for m in messages if m.get("event") == "result"]
     if code == 0 and results:
         return PlatformResult.from_dict(results[-1]["result"])

@@ -53,6 +53,7 @@ def load_plugins() -> None:
     from clue_pipeline.cli import (  # noqa: F401
         db_commands,
         model_commands,
+        orchestration_commands,
         platform_commands,
         process_commands,
     )

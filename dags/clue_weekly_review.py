@@ -1,0 +1,60 @@
+"""Weekly review of clue-pipeline (每周一评): the week's review list
+(`verification.review.weekly_review`), logged and kept as the task's result.
+
+The class-case report (`clues report weekly`: HTML, JSON and charts of the
+recurring classes of problems) joins this DAG as its own task once it exists.
+The week reviewed is the one before the run's logical date, so re-running a
+week's run reviews the same week.
+
+Schedule and retries: `weekly_review` in `config/orchestration.yaml`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import clues_common
+from airflow.sdk import dag, get_current_context, task
+
+clues_common.ensure_home()
+CONFIG = clues_common.load_config()
+WEEKLY = CONFIG.weekly_review
+log = logging.getLogger("clue_pipeline.dags.weekly_review")
+
+
+@dag(
+    dag_id="clue_weekly_review",
+    schedule=clues_common.timetable(WEEKLY.schedule, CONFIG.timezone),
+    start_date=clues_common.start_date(CONFIG.timezone),
+    catchup=False,
+    max_active_runs=1,
+    default_args=clues_common.default_args(WEEKLY),
+    tags=clues_common.TAGS,
+    doc_md=__doc__,
+)
+def clue_weekly_review() -> None:
+    @task(execution_timeout=timedelta(minutes=WEEKLY.timeout_minutes))
+    def review_list() -> object:
+        from verification.review import weekly_review
+
+        from clue_pipeline.storage.db import make_engine
+
+        context = get_current_context()
+        now = context.get("logical_date") or context["dag_run"].run_after
+        engine = make_engine(clues_common.database_url(CONFIG.database_connection))
+        try:
+            review = weekly_review(engine, now=now)
+        finally:
+            engine.dispose()
+        figures = clues_common.plain(review)
+        entries = figures if isinstance(figures, list) else [figures]
+        log.info("weekly review as of %s: %d entries", now.isoformat(), len(entries))
+        for entry in entries:
+            log.info("%s", entry)
+        return figures
+
+    review_list()
+
+
+clue_weekly_review()
