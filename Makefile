@@ -4,6 +4,7 @@
 #   make test    the whole test suite (junit XML in test-artifacts/)
 #   make lint    ruff check + ruff format --check
 #   make bench   the speed/quality figures of bench/*.py (BENCH=bench/crawl.py for one)
+#   make airflow Airflow 3 standalone on this checkout's dags/ (UI on 127.0.0.1:8080)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -25,7 +26,12 @@ export TRANSFORMERS_OFFLINE := 1
 # root needs no sudo; others use it when it exists.
 SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then echo sudo; fi)
 
-.PHONY: help run test lint bench venv chromium
+# `make airflow`: Airflow's state under var/airflow, the DAGs of dags/, sized
+# for a small machine (4 task slots, one DAG file parser, no example DAGs).
+AIRFLOW_HOME ?= $(CURDIR)/var/airflow
+AIRFLOW_PORT ?= 8080
+
+.PHONY: help run test lint bench venv chromium airflow
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -62,3 +68,17 @@ bench: venv
 		echo "== $$script"; \
 		$(BIN)/python $$script; \
 	done
+
+airflow: venv
+	AIRFLOW_HOME=$(AIRFLOW_HOME) \
+	AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False \
+	AIRFLOW__CORE__PARALLELISM=4 \
+	AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG=4 \
+	AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES=1 \
+	AIRFLOW__API__HOST=127.0.0.1 \
+	AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
+	AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:$(AIRFLOW_PORT)/execution/ \
+	CLUES_HOME=$(CURDIR) \
+	BIN=$(BIN) \
+	tools/airflow_standalone.sh
