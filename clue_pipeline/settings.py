@@ -40,6 +40,12 @@ SETTINGS: tuple[Setting, ...] = (
         "config/processing.yaml",
         "processing: embedder, grouping thresholds, index, priority",
     ),
+    Setting(
+        "workflow_file",
+        "CLUES_WORKFLOW",
+        "config/workflow.yaml",
+        "verification workflow: dispatch deadlines, claim lease, escalation, recurrence",
+    ),
     Setting("var_dir", "CLUES_VAR", "var", "state directory: database, index, models, logs"),
 )
 
@@ -104,3 +110,7 @@ def gazetteer_file() -> Path:
 
 def urgency_file() -> Path:
     return resolve_path(get("urgency_file"))
+
+
+def workflow_file() -> Path:
+    return resolve_path(get("workflow_file"))
