@@ -20,13 +20,31 @@ _PATTERN = re.compile(
 
 PHONE_MASK = "[电话已隐藏]"
 ID_MASK = "[证件号已隐藏]"
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+
+
+def _id_checksum_ok(number: str) -> bool:
+    """The ISO 7064 MOD 11-2 check character of an 18-character ID number
+    (15-digit numbers have none)."""
+    if len(number) != 18:
+        return True
+    total = sum(int(d) * w for d, w in zip(number[:17], _WEIGHTS, strict=True))
+    return _CHECK[total % 11] == number[17].upper()
+
+
+def _replace(match: re.Match[str]) -> str:
+    if match.group("id"):
+        return ID_MASK if _id_checksum_ok(match.group("id")) else match.group(0)
+    return PHONE_MASK
 
 
 def mask_personal(text: str | None) -> str:
     """``text`` with phone numbers and ID numbers replaced by a placeholder.
 
     Digits that merely look long (order numbers, amounts) are kept unless they
-    have the exact shape of a phone or ID number."""
+    have the exact shape of a phone number or of an ID number (with a valid
+    check character)."""
     if not text:
         return ""
-    return _PATTERN.sub(lambda m: ID_MASK if m.group("id") else PHONE_MASK, text)
+    return _PATTERN.sub(_replace, text)

@@ -98,7 +98,10 @@ def test_a_claim_held_by_someone_else_is_refused_until_its_lease_ends(engine) ->
     assert "claimed by bob" in str(caught.value)
     with transaction(engine) as session:
         rows = session.scalars(select(ClueClaim).where(ClueClaim.clue_id == clue_id)).all()
-        assert [(c.analyst, c.release_reason) for c in rows] == [("alice", "expired"), ("bob", None)]
+        assert [(c.analyst, c.release_reason) for c in rows] == [
+            ("alice", "expired"),
+            ("bob", None),
+        ]
 
 
 def test_forbidden_transitions_and_wrong_ids_are_one_clear_line(engine) -> None:  # noqa: ANN001
