@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from workflow_data import T0, make_clue
 
 from clue_pipeline.storage.models import (
     AnalystLabel,
@@ -22,7 +23,6 @@ from verification import claims, decisions, filing, membership
 from verification.corrections import Correction, edit
 from verification.errors import ClaimConflict, InvalidInput, NotFound, TransitionForbidden
 from verification.transactions import transaction
-from workflow_data import T0, make_clue
 
 LATER = T0 + timedelta(minutes=5)
 
@@ -159,7 +159,8 @@ def test_reject_reasons_labels_and_reopen(engine) -> None:  # noqa: ANN001
     with pytest.raises(TransitionForbidden) as caught:
         _do(engine, claims.claim, noise, by="bob", now=LATER)
     assert str(caught.value) == (
-        f"cannot claim clue {noise}: it is rejected; hint: reopen it first: clues clue reopen {noise}"
+        f"cannot claim clue {noise}: it is rejected; "
+        f"hint: reopen it first: clues clue reopen {noise}"
     )
     reopened = _do(engine, decisions.reopen, noise, by="bob", now=LATER, note="其实是路灯问题")
     assert (reopened.state, reopened.reject_reason) == ("pending", None)
@@ -303,7 +304,8 @@ def test_filing_needs_a_catalogue_item_and_takes_deadlines_from_it(engine) -> No
     with pytest.raises(InvalidInput) as caught:
         _do(engine, filing.file_clue, bare, by="alice", now=T0)
     assert str(caught.value) == (
-        f"cannot file clue {bare}: it has no catalogue item; hint: clues clue edit {bare} --item CODE"
+        f"cannot file clue {bare}: it has no catalogue item; "
+        f"hint: clues clue edit {bare} --item CODE"
     )
     _do(engine, edit, bare, Correction(item_code="CX-01-03"), by="alice", now=T0)  # 安全隐患
     order = _do(engine, filing.file_clue, bare, by="alice", now=T0)

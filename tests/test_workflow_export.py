@@ -7,13 +7,14 @@ import csv
 import io
 from datetime import datetime, timedelta
 
+from workflow_data import T0, add_post, make_clue
+
 from clue_pipeline import settings
 from clue_pipeline.catalog import load_catalog
 from clue_pipeline.privacy import ID_MASK, PHONE_MASK
 from verification import claims, decisions, filing, orders
 from verification.export import CSV_COLUMNS, open311, orders_csv
 from verification.transactions import transaction
-from workflow_data import T0, add_post, make_clue
 
 # GeoReport v2 (wiki.open311.org/GeoReport_v2): GET services, GET requests.
 SERVICE_FIELDS = {

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from workflow_data import T0, make_clue
 
 from clue_pipeline.storage.models import AuditEvent, Clue, OrderNote, ReturnVisit, WorkOrder
 from verification import claims, decisions, filing, orders
@@ -16,7 +17,6 @@ from verification.review import weekly_review
 from verification.stats import compute_stats
 from verification.supervision import supervise
 from verification.transactions import transaction
-from workflow_data import T0, make_clue
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
