@@ -180,7 +180,16 @@ def merge(
             f"clues clue merge {survivor.id} --into {clue.id}"
         )
     clue_states.require(clue, "merge")
-    clue_states.require(survivor, "absorb")
+    if not clue_states.allowed(survivor.state, "absorb"):
+        hint = (
+            f"it was merged into clue {survivor.merged_into_id}; merge into that one"
+            if survivor.merged_into_id
+            else f"reopen it first: clues clue reopen {survivor.id}"
+        )
+        raise TransitionForbidden(
+            f"cannot merge clue {clue.id} into clue {survivor.id}: it is {survivor.state}; "
+            f"hint: {hint}"
+        )
     require_free(session, clue, by, now, config)
     require_free(session, survivor, by, now, config)
     moved = list(
