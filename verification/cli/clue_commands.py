@@ -19,6 +19,7 @@ from verification.cli.common import (
     read,
     say,
     short,
+    when,
 )
 
 clue_app = typer.Typer(help="Work one clue: claim, verify or reject, merge, split, correct, file.")
@@ -71,11 +72,11 @@ def show(
             or "-"
         ),
         f"posts: {view['post_count']} on {view['platform_count']} platforms, "
-        f"first {view['first_post_at'] or '-'}, last {view['last_post_at'] or '-'}",
+        f"first {when(view['first_post_at'])}, last {when(view['last_post_at'])}",
     ]
     if claim:
         state = "expired" if claim["expired"] else "until"
-        lines.append(f"claim: {claim['analyst']} ({state} {claim['expires_at']})")
+        lines.append(f"claim: {claim['analyst']} ({state} {when(claim['expires_at'])})")
     if view["merged_into"]:
         lines.append(f"merged into clue {view['merged_into']}")
     if view["reject_reason"]:
@@ -95,7 +96,7 @@ def show(
             post["membership"],
             "-" if post["similarity"] is None else f"{post['similarity']:.2f}",
             Text(post["platform"]),
-            post["published_at"] or "-",
+            when(post["published_at"]),
             Text(short(((post["title"] or "") + " " + (post["text"] or "")).strip(), 80)),
             Text(post["url"]),
         )
@@ -111,7 +112,7 @@ def show(
         history.add_column(column, overflow="fold")
     for event in view["history"]:
         history.add_row(
-            event["at"],
+            when(event["at"]),
             Text(event["by"]),
             event["action"] + (f" (order {event['order_id']})" if event["order_id"] else ""),
             event["from"] or "-",

@@ -92,3 +92,12 @@ def say(text: str) -> None:
 def short(value: str | None, limit: int = 60) -> str:
     text = " ".join((value or "").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def when(value: str | None) -> str:
+    """An ISO time of a view as the analysts' local time, ``-`` for None."""
+    from datetime import datetime
+
+    from verification.timefmt import local
+
+    return local(datetime.fromisoformat(value)) if value else "-"

@@ -24,6 +24,7 @@ from verification.cli.common import (
     read,
     say,
     short,
+    when,
 )
 
 orders_app = typer.Typer(help="Work orders: dispatch, follow, close; export.", no_args_is_help=True)
@@ -127,10 +128,11 @@ def show(
             if view["first_department"] != view["department"]
             else ""
         ),
-        f"filed {view['filed_at']} by {view['filed_by']}; dispatch due {view['dispatch_due_at']}; "
-        f"handling due {view['handle_due_at']} ({view['deadline_days']} days)",
-        f"dispatched {view['dispatched_at'] or '-'}; resolved {view['resolved_at'] or '-'}; "
-        f"closed {view['closed_at'] or '-'}",
+        f"filed {when(view['filed_at'])} by {view['filed_by']}; "
+        f"dispatch due {when(view['dispatch_due_at'])}; "
+        f"handling due {when(view['handle_due_at'])} ({view['deadline_days']} days)",
+        f"dispatched {when(view['dispatched_at'])}; resolved {when(view['resolved_at'])}; "
+        f"closed {when(view['closed_at'])}",
         f"overdue: {view['overdue'] or 'no'}; escalation level {view['escalation_level']}"
         + (f" ({view['escalation_reason']})" if view["escalation_level"] else "")
         + f"; returned {view['return_count']}×; recurred {view['recurrence_count']}×",
@@ -139,7 +141,9 @@ def show(
         lines.append(f"resolution: {view['resolution']}")
     for visit in view["return_visits"]:
         verdict = "satisfied" if visit["satisfied"] else "not satisfied"
-        lines.append(f"return visit {visit['at']} by {visit['by']}: {verdict} {visit['note']}")
+        lines.append(
+            f"return visit {when(visit['at'])} by {visit['by']}: {verdict} {visit['note']}"
+        )
     for line in lines:
         say(line)
     evidence = Table(title=f"evidence ({len(view['evidence'])} posts at filing)")
@@ -149,7 +153,7 @@ def show(
         evidence.add_row(
             str(post["post_id"]),
             Text(post["platform"]),
-            post["published_at"] or "-",
+            when(post["published_at"]),
             Text(short(((post["title"] or "") + " " + (post["text"] or "")).strip(), 80)),
             Text(post["url"]),
         )
@@ -163,14 +167,14 @@ def show(
     for column in ("at", "kind", "by", "text"):
         notes.add_column(column, overflow="fold")
     for note in view["notes"]:
-        notes.add_row(note["at"], note["kind"], Text(note["by"]), Text(note["text"]))
+        notes.add_row(when(note["at"]), note["kind"], Text(note["by"]), Text(note["text"]))
     console.print(notes)
     history = Table(title="history")
     for column in ("at", "by", "action", "from", "to", "note"):
         history.add_column(column, overflow="fold")
     for event in view["history"]:
         history.add_row(
-            event["at"],
+            when(event["at"]),
             Text(event["by"]),
             event["action"],
             event["from"] or "-",
