@@ -187,7 +187,7 @@ def claim_next(
     query = (
         query.order_by(Clue.urgent.desc(), Clue.priority.desc(), Clue.id)
         .limit(1)
-        .with_for_update(skip_locked=True, of=Clue)
+        .with_for_update(skip_locked=True, of=Clue, key_share=True)
         .execution_options(populate_existing=True)
     )
     clue = session.scalars(query).first()

@@ -1,7 +1,9 @@
 """One transaction per workflow action, safe with many analysts at once.
 
-PostgreSQL: the actions lock the rows they change (``SELECT ... FOR UPDATE``;
-``SKIP LOCKED`` when taking the next clue of the queue). SQLite has no row
+PostgreSQL: the actions lock the rows they change (``SELECT ... FOR NO KEY
+UPDATE``, which leaves rows that merely reference a clue free to be inserted;
+``SKIP LOCKED`` when taking the next clue of the queue; several clues are
+locked in id order, as processing does, so that no two transactions deadlock). SQLite has no row
 locks: a workflow transaction takes the database write lock first (``BEGIN
 IMMEDIATE``), so writes are serialised and what an action read cannot change
 before it writes."""
@@ -57,7 +59,7 @@ def lock_clue(session: Session, clue_id: int) -> Clue:
     clue = session.scalars(
         select(Clue)
         .where(Clue.id == clue_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).first()
     if clue is None:
@@ -71,7 +73,7 @@ def lock_order(session: Session, order_id: int) -> WorkOrder:
     order = session.scalars(
         select(WorkOrder)
         .where(WorkOrder.id == order_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).first()
     if order is None:

@@ -418,6 +418,11 @@ def refresh_clues(
     analyst corrected (``Clue.corrections``) are kept as corrected."""
     if not clue_ids:
         return
+    # Lock the clues (in id order, as the workflow does) before reading their
+    # posts, so that an analyst's merge, split or correction committed meanwhile
+    # is seen, never overwritten.
+    for clue_id in sorted(clue_ids):
+        session.get(Clue, clue_id, with_for_update={"key_share": True}, populate_existing=True)
     rows = session.execute(
         select(CluePost.clue_id, CluePost.membership, Post, PostAnalysis)
         .join(Post, Post.id == CluePost.post_id)
@@ -428,7 +433,7 @@ def refresh_clues(
     by_clue: dict[int, list] = {}
     for row in rows:
         by_clue.setdefault(row.clue_id, []).append(row)
-    for clue_id, members in by_clue.items():
+    for clue_id, members in sorted(by_clue.items()):
         clue = session.get(Clue, clue_id)
         if clue is None:
             continue
