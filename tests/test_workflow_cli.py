@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from workflow_data import make_clue
 
 from clue_pipeline.storage.db import make_engine
 from verification.transactions import transaction
-from workflow_data import make_clue
 
 CLUES = Path(sys.executable).with_name("clues")
 
