@@ -8,11 +8,12 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from workflow_data import T0, make_clue
+from workflow_data import T0, add_post, make_clue
 
 from clue_pipeline.storage.models import AuditEvent, Clue, OrderNote, ReturnVisit, WorkOrder
 from verification import claims, decisions, filing, orders
 from verification.errors import InvalidInput, NotFound, TransitionForbidden
+from verification.membership import refresh
 from verification.review import weekly_review
 from verification.stats import compute_stats
 from verification.supervision import supervise
@@ -225,10 +226,17 @@ def test_weekly_review_ranks_recurred_returned_and_much_reported_orders(engine) 
         _do(engine, orders.dispatch, order_id, by="alice", now=T0 + HOUR)
     _do(engine, orders.return_order, returned, by="城管", reason="不归我们", now=T0 + 2 * HOUR)
     _do(engine, orders.dispatch, returned, by="alice", department="水务局", now=T0 + 2 * HOUR)
+    # reports that came after filing count too
+    with transaction(engine) as session:
+        clue = session.get(Clue, session.get(WorkOrder, quiet).clue_id)
+        for n in range(2):
+            add_post(session, clue, f"路灯还是不亮{n}", at=T0 + 3 * HOUR)
+        refresh(session, {clue.id}, T0 + 3 * HOUR)
     review = weekly_review(engine, now=T0 + DAY)
     ranked = [(i.order_id, i.reasons) for i in review.items]
     assert ranked == [
         (returned, ["returned 1× by departments"]),
         (many, ["6 reports"]),
+        (quiet, ["3 reports"]),
     ]
     assert review.to_dict()["items"][0]["order_id"] == returned

@@ -12,7 +12,13 @@ from typing import Any
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
-from clue_pipeline.storage.models import AuditEvent, OrderRecurrence, ReturnVisit, WorkOrder
+from clue_pipeline.storage.models import (
+    AuditEvent,
+    Clue,
+    OrderRecurrence,
+    ReturnVisit,
+    WorkOrder,
+)
 from verification.config import WorkflowConfig, load_workflow_config
 from verification.inputs import moment
 from verification.order_states import OPEN
@@ -132,9 +138,16 @@ def _review(session: Session, since: datetime, now: datetime, limit: int) -> Wee
             ReturnVisit.at >= since, ReturnVisit.satisfied.is_(False)
         ),
     )
+    # reports keep coming after filing: count the clue's posts now
+    reports = dict(
+        session.execute(
+            select(Clue.id, Clue.post_count).where(Clue.id.in_([o.clue_id for o in orders]))
+        ).all()
+    )
     items: list[ReviewItem] = []
     classes: dict[str, ClassCase] = {}
     for order in orders:
+        report_count = max(order.report_count, reports.get(order.clue_id, 0))
         item = ReviewItem(
             order_id=order.id,
             clue_id=order.clue_id,
@@ -144,7 +157,7 @@ def _review(session: Session, since: datetime, now: datetime, limit: int) -> Wee
             item_code=order.item_code,
             item=order.item_name,
             department=order.department,
-            report_count=order.report_count,
+            report_count=report_count,
             return_count=order.return_count,
             recurrence_count=order.recurrence_count,
             escalation_level=order.escalation_level,
@@ -166,8 +179,8 @@ def _review(session: Session, since: datetime, now: datetime, limit: int) -> Wee
             item.add(order.escalation_level, f"escalated to level {order.escalation_level}")
         if unsatisfied.get(order.id):
             item.add(2, "resident not satisfied at the return visit")
-        if order.report_count >= MANY_REPORTS:
-            item.add(min(order.report_count, 20) / 4, f"{order.report_count} reports")
+        if report_count >= MANY_REPORTS:
+            item.add(min(report_count, 20) / 4, f"{report_count} reports")
         if item.reasons:
             items.append(item)
         if order.filed_at >= since or recurred_episodes.get(order.id):
@@ -175,7 +188,7 @@ def _review(session: Session, since: datetime, now: datetime, limit: int) -> Wee
                 order.item_code, ClassCase(order.item_code, order.item_name, order.category)
             )
             case.orders += 1
-            case.reports += order.report_count
+            case.reports += report_count
             case.recurrences += recurred_episodes.get(order.id, 0)
             case.overdue += missed is not None or order.dispatch_late or order.handle_late
             case.returns += returned.get(order.id, 0)
