@@ -324,3 +324,25 @@ def test_filing_needs_a_catalogue_item_and_takes_deadlines_from_it(engine) -> No
             bare,
             urgent,
         ]
+
+
+def test_a_verified_clue_left_unfiled_comes_back_through_claim_next(engine) -> None:  # noqa: ANN001
+    from verification.supervision import supervise
+
+    clue_id = _clue(engine)
+    _do(engine, claims.claim, clue_id, by="alice", now=T0)
+    _do(engine, decisions.verify, clue_id, by="alice", now=T0)
+    assert _do(engine, claims.claim_next, by="bob", now=T0 + timedelta(minutes=10)) is None
+    report = supervise(engine, now=T0 + timedelta(minutes=31))
+    assert report.claims_expired == [clue_id]
+    taken = _do(engine, claims.claim_next, by="bob", now=T0 + timedelta(minutes=32))
+    assert (taken.clue.id, taken.clue.state, taken.claim.analyst) == (clue_id, "verified", "bob")
+    order = _do(engine, filing.file_clue, clue_id, by="bob", now=T0 + timedelta(minutes=33))
+    assert order.filed_by == "bob"
+    assert _trail(engine, clue_id) == [
+        ("claim", "pending", "claimed", "alice"),
+        ("verify", "claimed", "verified", "alice"),
+        ("expire", "verified", "verified", "supervise"),
+        ("claim", "verified", "verified", "bob"),
+        ("file", "verified", "filed", "bob"),
+    ]

@@ -165,13 +165,16 @@ def claim_next(
     district: str | None = None,
     urgent: bool = False,
 ) -> ClaimResult | None:
-    """Claim the first clue of the queue that nobody holds; None when the
-    queue is empty. Skips clues other transactions hold locked."""
+    """Claim the first clue of the queue that nobody holds (pending, or
+    claimed or verified with an ended lease); None when the queue is empty.
+    Skips clues other transactions hold locked."""
     by, now, config = actor(by), moment(now), config or load_workflow_config()
     serialise_writes(session)
     free = or_(
         Clue.state == PENDING,
         and_(Clue.state == CLAIMED, ClueClaim.expires_at <= now),
+        # verified but left unfiled: the claim ended or its lease ran out
+        and_(Clue.state == VERIFIED, or_(ClueClaim.id.is_(None), ClueClaim.expires_at <= now)),
     )
     query = (
         select(Clue)
