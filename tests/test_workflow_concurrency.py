@@ -153,7 +153,8 @@ def _check(result: dict[str, object]) -> None:
 
 @pytest.mark.postgres
 def test_twenty_workers_on_postgresql_claim_each_clue_once(postgres_url: str) -> None:
-    result = _workload(postgres_url, workers=20, clues=300, pool=20)
+    # 500 clues: enough that some claims race with decisions committed meanwhile
+    result = _workload(postgres_url, workers=20, clues=500, pool=20)
     _check(result)
     crew = result["crew"]
     print(

@@ -155,6 +155,21 @@ def claim(
     return _take(session, clue, by, now, config)
 
 
+MAX_CANDIDATES = 64
+
+
+def _free_for(session: Session, clue: Clue, by: str, now: datetime) -> bool:
+    """Whether ``by`` may claim the (locked, freshly read) clue now."""
+    if clue.merged_into_id is not None or clue.state not in (PENDING, CLAIMED, VERIFIED):
+        return False
+    claim_row = live_claim(session, clue.id)
+    if clue.state == PENDING:
+        return claim_row is None
+    if claim_row is None:
+        return clue.state == VERIFIED
+    return claim_row.analyst == by or claim_row.expires_at <= now
+
+
 def claim_next(
     session: Session,
     *,
@@ -167,7 +182,11 @@ def claim_next(
 ) -> ClaimResult | None:
     """Claim the first clue of the queue that nobody holds (pending, or
     claimed or verified with an ended lease); None when the queue is empty.
-    Skips clues other transactions hold locked."""
+
+    Skips clues other transactions hold locked. A row that changed between
+    the query's snapshot and its lock is re-checked as it is now (PostgreSQL
+    re-evaluates a locked row against the old state of the joined claims),
+    and passed over when someone took it meanwhile."""
     by, now, config = actor(by), moment(now), config or load_workflow_config()
     serialise_writes(session)
     free = or_(
@@ -187,16 +206,21 @@ def claim_next(
         query = query.where(Clue.district == district)
     if urgent:
         query = query.where(Clue.urgent.is_(True))
-    query = (
-        query.order_by(Clue.urgent.desc(), Clue.priority.desc(), Clue.id)
-        .limit(1)
-        .with_for_update(skip_locked=True, of=Clue, key_share=True)
-        .execution_options(populate_existing=True)
-    )
-    clue = session.scalars(query).first()
-    if clue is None:
-        return None
-    return _take(session, clue, by, now, config)
+    passed: list[int] = []
+    for _ in range(MAX_CANDIDATES):
+        candidates = query.where(Clue.id.not_in(passed)) if passed else query
+        clue = session.scalars(
+            candidates.order_by(Clue.urgent.desc(), Clue.priority.desc(), Clue.id)
+            .limit(1)
+            .with_for_update(skip_locked=True, of=Clue, key_share=True)
+            .execution_options(populate_existing=True)
+        ).first()
+        if clue is None:
+            return None
+        if _free_for(session, clue, by, now):
+            return _take(session, clue, by, now, config)
+        passed.append(clue.id)
+    return None
 
 
 def release(
