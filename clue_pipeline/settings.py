@@ -41,6 +41,12 @@ SETTINGS: tuple[Setting, ...] = (
         "processing: embedder, grouping thresholds, index, priority",
     ),
     Setting(
+        "workflow_file",
+        "CLUES_WORKFLOW",
+        "config/workflow.yaml",
+        "verification workflow: dispatch deadlines, claim lease, escalation, recurrence",
+    ),
+    Setting(
         "orchestration_file",
         "CLUES_ORCHESTRATION",
         "config/orchestration.yaml",
@@ -110,6 +116,10 @@ def gazetteer_file() -> Path:
 
 def urgency_file() -> Path:
     return resolve_path(get("urgency_file"))
+
+
+def workflow_file() -> Path:
+    return resolve_path(get("workflow_file"))
 
 
 def orchestration_file() -> Path:

@@ -134,6 +134,12 @@ def process_demo(database_url: str) -> None:
         highlight=False,
         soft_wrap=True,
     )
+    console.print(
+        f"work it: CLUES_DATABASE_URL={database_url} clues clue claim --next "
+        "(then clues clue show ID, verify or reject, file; see README: Working the queue)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def demo_platforms_file() -> Path:

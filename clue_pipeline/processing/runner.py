@@ -390,6 +390,22 @@ def _most_common(values: Sequence[str | None]) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
+# An analyst's correction of one field also fixes the fields derived from it.
+_DERIVED_FIELDS = {
+    "category": ("category", "category_confidence"),
+    "item_code": ("item_code", "item_name"),
+    "urgent": ("urgent", "dispatch_tier"),
+}
+
+
+def corrected_fields(clue: Clue) -> set[str]:
+    """Fields of the clue an analyst corrected: refreshing leaves them alone."""
+    names: set[str] = set()
+    for name in clue.corrections or {}:
+        names.update(_DERIVED_FIELDS.get(name, (name,)))
+    return names
+
+
 def refresh_clues(
     session: Session,
     clue_ids: set[int],
@@ -398,9 +414,15 @@ def refresh_clues(
     now: datetime,
 ) -> None:
     """Recompute each clue's summary from its posts: classification by
-    confidence-weighted vote, urgency, place, counts and priority."""
+    confidence-weighted vote, urgency, place, counts and priority. Fields an
+    analyst corrected (``Clue.corrections``) are kept as corrected."""
     if not clue_ids:
         return
+    # Lock the clues (in id order, as the workflow does) before reading their
+    # posts, so that an analyst's merge, split or correction committed meanwhile
+    # is seen, never overwritten.
+    for clue_id in sorted(clue_ids):
+        session.get(Clue, clue_id, with_for_update={"key_share": True}, populate_existing=True)
     rows = session.execute(
         select(CluePost.clue_id, CluePost.membership, Post, PostAnalysis)
         .join(Post, Post.id == CluePost.post_id)
@@ -411,7 +433,7 @@ def refresh_clues(
     by_clue: dict[int, list] = {}
     for row in rows:
         by_clue.setdefault(row.clue_id, []).append(row)
-    for clue_id, members in by_clue.items():
+    for clue_id, members in sorted(by_clue.items()):
         clue = session.get(Clue, clue_id)
         if clue is None:
             continue
@@ -424,18 +446,25 @@ def refresh_clues(
             (r.PostAnalysis for r in members if r.PostAnalysis.category == category),
             members[0].PostAnalysis,
         )
-        clue.category = category
-        clue.category_confidence = lead.category_confidence
-        clue.item_code = lead.item_code
         item = context.item(lead.item_code)
-        clue.item_name = item.name if item else None
-        clue.department = item.department if item else None
-        clue.urgent = any(r.PostAnalysis.urgent for r in members)
-        clue.dispatch_tier = "urgent" if clue.urgent else "normal"
-        clue.district = _most_common([r.PostAnalysis.district for r in members])
-        clue.street = _most_common([r.PostAnalysis.street for r in members])
-        clue.community = _most_common([r.PostAnalysis.community for r in members])
-        clue.landmark = _most_common([r.PostAnalysis.landmark for r in members])
+        urgent = any(r.PostAnalysis.urgent for r in members)
+        derived = {
+            "category": category,
+            "category_confidence": lead.category_confidence,
+            "item_code": lead.item_code,
+            "item_name": item.name if item else None,
+            "department": item.department if item else None,
+            "urgent": urgent,
+            "dispatch_tier": "urgent" if urgent else "normal",
+            "district": _most_common([r.PostAnalysis.district for r in members]),
+            "street": _most_common([r.PostAnalysis.street for r in members]),
+            "community": _most_common([r.PostAnalysis.community for r in members]),
+            "landmark": _most_common([r.PostAnalysis.landmark for r in members]),
+        }
+        corrected = corrected_fields(clue)
+        for name, value in derived.items():
+            if name not in corrected:
+                setattr(clue, name, value)
         first = members[0].Post
         clue.title = (first.title or members[0].PostAnalysis.text or "")[:80]
         clue.post_count = len(members)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from clue_pipeline.storage.types import UTCDateTime, utcnow
@@ -145,9 +155,16 @@ class Clue(Base):
     last_post_at: Mapped[datetime | None]
     why: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("clues.id"))
+    # When its order was last resolved or closed: processing keeps attaching
+    # posts for grouping.recurrence_days, supervision reads them as recurrence.
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Fields an analyst corrected ({field: {"value", "by", "at"}}): processing
+    # leaves them as they are when it refreshes the clue.
+    corrections: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reject_reason: Mapped[str | None] = mapped_column(String(32))
+    reject_note: Mapped[str | None] = mapped_column(Text)
 
 
 class CluePost(Base):
@@ -194,3 +211,152 @@ class AnalystLabel(Base):
     by: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClueClaim(Base):
+    """One analyst's claim on a clue, with a lease. At most one claim per clue
+    is unreleased (a partial unique index); an expired one may be taken over."""
+
+    __tablename__ = "clue_claims"
+    __table_args__ = (
+        Index(
+            "uq_clue_claims_live",
+            "clue_id",
+            unique=True,
+            sqlite_where=text("released_at IS NULL"),
+            postgresql_where=text("released_at IS NULL"),
+        ),
+        Index("ix_clue_claims_analyst", "analyst"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clues.id"))
+    analyst: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    released_at: Mapped[datetime | None]
+    # released | verified | rejected | filed | merged | expired
+    release_reason: Mapped[str | None] = mapped_column(String(16))
+
+
+class AuditEvent(Base):
+    """Who did what to a clue or an order, when, from which state to which."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_clue", "clue_id", "id"),
+        Index("ix_audit_events_order", "order_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clue_id: Mapped[int | None] = mapped_column(ForeignKey("clues.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class WorkOrder(Base):
+    """The work order filed from a verified clue: routing, evidence, due times
+    and what supervision found."""
+
+    __tablename__ = "work_orders"
+    __table_args__ = (
+        UniqueConstraint("clue_id", name="uq_work_orders_clue"),
+        Index("ix_work_orders_state", "state"),
+        Index("ix_work_orders_department", "department"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clues.id"))
+    # filed | dispatched | in_progress | resolved | closed | reopened
+    state: Mapped[str] = mapped_column(String(16), default="filed")
+    category: Mapped[str | None] = mapped_column(String(64))
+    item_code: Mapped[str] = mapped_column(String(32))
+    item_name: Mapped[str] = mapped_column(String(128))
+    department: Mapped[str] = mapped_column(String(128))
+    first_department: Mapped[str] = mapped_column(String(128))
+    urgent: Mapped[bool] = mapped_column(default=False)
+    dispatch_tier: Mapped[str] = mapped_column(String(16), default="normal")
+    priority: Mapped[float] = mapped_column(default=0.0)
+    title: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    district: Mapped[str | None] = mapped_column(String(64))
+    street: Mapped[str | None] = mapped_column(String(64))
+    community: Mapped[str | None] = mapped_column(String(64))
+    landmark: Mapped[str | None] = mapped_column(String(128))
+    # snapshots of the posts at filing: text, links, times, media
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    report_count: Mapped[int] = mapped_column(default=0)
+    filed_by: Mapped[str] = mapped_column(String(64))
+    filed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deadline_days: Mapped[int] = mapped_column(default=1)
+    dispatch_due_at: Mapped[datetime]
+    dispatched_at: Mapped[datetime | None]
+    first_dispatched_at: Mapped[datetime | None]
+    handle_due_at: Mapped[datetime]
+    in_progress_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    reopened_at: Mapped[datetime | None]
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    # overdue_at: when supervision found the current deadline missed (cleared
+    # when a new deadline is set); late: some deadline of this kind was missed.
+    dispatch_overdue_at: Mapped[datetime | None]
+    dispatch_late: Mapped[bool] = mapped_column(default=False)
+    handle_overdue_at: Mapped[datetime | None]
+    handle_late: Mapped[bool] = mapped_column(default=False)
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    escalated_at: Mapped[datetime | None]
+    escalation_reason: Mapped[str] = mapped_column(Text, default="")
+    return_count: Mapped[int] = mapped_column(default=0)
+    recurrence_count: Mapped[int] = mapped_column(default=0)
+    satisfied: Mapped[bool | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrderNote(Base):
+    """A note on an order: supervision (督办), progress, escalation, overdue,
+    recurrence, return (退单)."""
+
+    __tablename__ = "order_notes"
+    __table_args__ = (Index("ix_order_notes_order", "order_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    text: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ReturnVisit(Base):
+    """The return visit (回访) made when an order is closed."""
+
+    __tablename__ = "return_visits"
+    __table_args__ = (Index("ix_return_visits_order", "order_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
+    satisfied: Mapped[bool]
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class OrderRecurrence(Base):
+    """A post that came after an order was resolved or closed and reopened it."""
+
+    __tablename__ = "order_recurrences"
+    __table_args__ = (UniqueConstraint("order_id", "post_id", name="uq_order_recurrences_post"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    episode: Mapped[int] = mapped_column(default=1)
+    detected_at: Mapped[datetime] = mapped_column(default=utcnow)

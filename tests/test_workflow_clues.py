@@ -1,0 +1,348 @@
+"""The clue state machine on SQLite and PostgreSQL: claims with leases,
+verify, reject, reopen, suggested duplicates, merge, split, corrections,
+filing; every refusal is one pinned line, every action an audit row."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from workflow_data import T0, make_clue
+
+from clue_pipeline.storage.models import (
+    AnalystLabel,
+    AuditEvent,
+    Clue,
+    ClueClaim,
+    CluePost,
+    PostAnalysis,
+    WorkOrder,
+)
+from verification import claims, decisions, filing, membership
+from verification.corrections import Correction, edit
+from verification.errors import ClaimConflict, InvalidInput, NotFound, TransitionForbidden
+from verification.transactions import transaction
+
+LATER = T0 + timedelta(minutes=5)
+
+
+def _clue(engine, *texts, **kwargs) -> int:  # noqa: ANN001
+    with transaction(engine) as session:
+        return make_clue(session, texts or ("红星路路灯坏了一个月了",), **kwargs).id
+
+
+def _do(engine, action, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    with transaction(engine) as session:
+        return action(session, *args, **kwargs)
+
+
+def _trail(engine, clue_id: int) -> list[tuple[str, str | None, str | None, str]]:  # noqa: ANN001
+    with transaction(engine) as session:
+        rows = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.clue_id == clue_id, AuditEvent.order_id.is_(None))
+            .order_by(AuditEvent.id)
+        )
+        return [(e.action, e.from_state, e.to_state, e.actor) for e in rows]
+
+
+def test_claim_verify_file_is_audited_step_by_step(engine) -> None:  # noqa: ANN001
+    clue_id = _clue(engine)
+    result = _do(engine, claims.claim, clue_id, by="alice", now=T0)
+    assert result.clue.state == "claimed"
+    assert result.claim.expires_at == T0 + timedelta(minutes=30)
+    _do(engine, decisions.verify, clue_id, by="alice", now=LATER, note="看过现场照片")
+    order = _do(engine, filing.file_clue, clue_id, by="alice", now=LATER)
+    assert order.state == "filed" and order.department == "城市管理和综合执法局"
+    assert _trail(engine, clue_id) == [
+        ("claim", "pending", "claimed", "alice"),
+        ("verify", "claimed", "verified", "alice"),
+        ("file", "verified", "filed", "alice"),
+    ]
+    with transaction(engine) as session:
+        assert session.get(Clue, clue_id).state == "filed"
+        assert claims.live_claim(session, clue_id) is None  # filing ends the claim
+        labels = session.scalars(select(AnalystLabel.label)).all()
+        assert labels == ["城乡建设"]  # verifying confirms the category
+
+
+def test_a_claim_held_by_someone_else_is_refused_until_its_lease_ends(engine) -> None:  # noqa: ANN001
+    clue_id = _clue(engine)
+    _do(engine, claims.claim, clue_id, by="alice", now=T0)
+    with pytest.raises(ClaimConflict) as caught:
+        _do(engine, claims.claim, clue_id, by="bob", now=LATER)
+    assert str(caught.value) == (
+        f"clue {clue_id} is claimed by alice until 2026-11-20 16:30; "
+        "hint: wait for the lease to end or ask alice to release it"
+    )
+    with pytest.raises(ClaimConflict) as caught:
+        _do(engine, decisions.verify, clue_id, by="bob", now=LATER)
+    assert "claimed by alice" in str(caught.value)
+    with pytest.raises(ClaimConflict):
+        _do(engine, edit, clue_id, Correction(urgent=True), by="bob", now=LATER)
+    # alice's own actions renew the lease
+    _do(engine, claims.claim, clue_id, by="alice", now=T0 + timedelta(minutes=20))
+    with transaction(engine) as session:
+        assert claims.live_claim(session, clue_id).expires_at == T0 + timedelta(minutes=50)
+    # after the lease, bob takes it over: the expiry and the new claim are audited
+    result = _do(engine, claims.claim, clue_id, by="bob", now=T0 + timedelta(minutes=51))
+    assert result.taken_over_from == "alice"
+    assert _trail(engine, clue_id)[-3:] == [
+        ("renew", "claimed", "claimed", "alice"),
+        ("expire", "claimed", "pending", "bob"),
+        ("claim", "pending", "claimed", "bob"),
+    ]
+    with pytest.raises(ClaimConflict) as caught:
+        _do(engine, decisions.verify, clue_id, by="alice", now=T0 + timedelta(minutes=52))
+    assert "claimed by bob" in str(caught.value)
+    with transaction(engine) as session:
+        rows = session.scalars(select(ClueClaim).where(ClueClaim.clue_id == clue_id)).all()
+        assert [(c.analyst, c.release_reason) for c in rows] == [
+            ("alice", "expired"),
+            ("bob", None),
+        ]
+
+
+def test_forbidden_transitions_and_wrong_ids_are_one_clear_line(engine) -> None:  # noqa: ANN001
+    clue_id = _clue(engine)
+    with pytest.raises(TransitionForbidden) as caught:
+        _do(engine, decisions.verify, clue_id, by="alice", now=T0)
+    assert str(caught.value) == (
+        f"cannot verify clue {clue_id}: it is pending; "
+        f"hint: claim it first: clues clue claim {clue_id}"
+    )
+    with pytest.raises(TransitionForbidden) as caught:
+        _do(engine, filing.file_clue, clue_id, by="alice", now=T0)
+    assert str(caught.value) == (
+        f"cannot file clue {clue_id}: it is pending; "
+        f"hint: claim and verify it first: clues clue claim {clue_id}"
+    )
+    with pytest.raises(NotFound) as caught:
+        _do(engine, claims.claim, 999_999, by="alice", now=T0)
+    assert str(caught.value) == "clue 999999 does not exist"
+    with pytest.raises(TransitionForbidden) as caught:
+        _do(engine, claims.release, clue_id, by="alice", now=T0)
+    assert str(caught.value) == (
+        f"cannot release clue {clue_id}: it is pending; hint: nobody holds it"
+    )
+    with pytest.raises(InvalidInput) as caught:
+        _do(engine, claims.claim, clue_id, by="  ", now=T0)
+    assert str(caught.value) == "the acting analyst's name is empty; hint: pass --by NAME"
+    assert _trail(engine, clue_id) == []  # refusals change nothing
+
+
+def test_reject_reasons_labels_and_reopen(engine) -> None:  # noqa: ANN001
+    noise = _clue(engine, "今天天气真好，去公园跑步了", "跑步打卡第三天")
+    other = _clue(engine)
+    _do(engine, claims.claim, noise, by="alice", now=T0)
+    with pytest.raises(InvalidInput) as caught:
+        _do(engine, decisions.reject, noise, by="alice", reason="boring", now=T0)
+    assert str(caught.value) == (
+        "unknown reject reason 'boring'; expected one of: not_public_service, duplicate, "
+        "cannot_verify, already_handled, other"
+    )
+    _do(engine, decisions.reject, noise, by="alice", reason="not_public_service", now=T0)
+    _do(engine, claims.claim, other, by="alice", now=T0)
+    with pytest.raises(InvalidInput) as caught:
+        _do(engine, decisions.reject, other, by="alice", reason="other", now=T0)
+    assert str(caught.value) == "reason 'other' needs a note; hint: pass --note TEXT"
+    _do(engine, decisions.reject, other, by="alice", reason="other", note="已在12345受理", now=T0)
+    with transaction(engine) as session:
+        rejected = session.get(Clue, noise)
+        assert (rejected.state, rejected.reject_reason) == ("rejected", "not_public_service")
+        assert sorted(session.scalars(select(AnalystLabel.label))) == ["noise", "noise"]
+        overrides = session.scalars(
+            select(PostAnalysis.relevance_override).where(PostAnalysis.clue_id == noise)
+        ).all()
+        assert overrides == [False, False]  # reprocessing keeps them out of the queue
+    with pytest.raises(TransitionForbidden) as caught:
+        _do(engine, claims.claim, noise, by="bob", now=LATER)
+    assert str(caught.value) == (
+        f"cannot claim clue {noise}: it is rejected; "
+        f"hint: reopen it first: clues clue reopen {noise}"
+    )
+    reopened = _do(engine, decisions.reopen, noise, by="bob", now=LATER, note="其实是路灯问题")
+    assert (reopened.state, reopened.reject_reason) == ("pending", None)
+    with transaction(engine) as session:
+        overrides = session.scalars(
+            select(PostAnalysis.relevance_override).where(PostAnalysis.clue_id == noise)
+        ).all()
+        assert overrides == [None, None]
+    assert [a for a, *_ in _trail(engine, noise)] == ["claim", "reject", "reopen"]
+
+
+def test_suggested_duplicates_are_decided_before_verifying(engine) -> None:  # noqa: ANN001
+    clue_id = _clue(
+        engine, "红星路路灯坏了", suggested=("红星路路灯不亮好几天", "楼下超市鸡蛋打折")
+    )
+    with transaction(engine) as session:
+        seed, lamp, eggs = session.scalars(
+            select(CluePost.post_id).where(CluePost.clue_id == clue_id).order_by(CluePost.id)
+        ).all()
+    _do(engine, claims.claim, clue_id, by="alice", now=T0)
+    with pytest.raises(TransitionForbidden) as caught:
+        _do(engine, decisions.verify, clue_id, by="alice", now=T0)
+    assert str(caught.value) == (
+        f"cannot verify clue {clue_id}: 2 suggested duplicate posts wait for a decision "
+        f"({lamp} {eggs}); hint: confirm them with clues clue confirm {clue_id} {lamp} {eggs} "
+        f"or split them out with clues clue split {clue_id} POST_ID"
+    )
+    with pytest.raises(InvalidInput) as caught:
+        _do(engine, membership.confirm_duplicates, clue_id, [seed], by="alice", now=T0)
+    assert str(caught.value) == f"post {seed} of clue {clue_id} is no suggested duplicate"
+    _do(engine, membership.confirm_duplicates, clue_id, [lamp], by="alice", now=T0)
+    new = _do(engine, membership.split, clue_id, [eggs], by="alice", now=T0)  # rejected
+    _do(engine, decisions.verify, clue_id, by="alice", now=T0)
+    with transaction(engine) as session:
+        members = dict(
+            session.execute(
+                select(CluePost.post_id, CluePost.membership).where(CluePost.clue_id == clue_id)
+            ).all()
+        )
+        assert members == {seed: "seed", lamp: "confirmed"}
+        moved = session.get(PostAnalysis, eggs)
+        assert moved.clue_id == new.id
+        fresh = session.get(Clue, new.id)
+        assert (fresh.state, fresh.post_count) == ("pending", 1)
+        assert session.get(Clue, clue_id).post_count == 2
+    assert _trail(engine, new.id) == [("split_off", None, "pending", "alice")]
+
+
+def test_merge_moves_posts_and_points_to_the_survivor(engine) -> None:  # noqa: ANN001
+    survivor = _clue(engine, "红星路路灯坏了", "红星路路灯不亮")
+    duplicate = _clue(engine, "红星路口路灯一直不亮")
+    earlier = _clue(engine, "红星路的灯坏了")
+    _do(engine, membership.merge, earlier, duplicate, by="alice", now=T0)
+    _do(engine, membership.merge, duplicate, survivor, by="alice", now=LATER)
+    with transaction(engine) as session:
+        for merged in (duplicate, earlier):
+            clue = session.get(Clue, merged)
+            assert (clue.state, clue.merged_into_id, clue.post_count) == (
+                "merged",
+                survivor,
+                0,
+            )
+            assert not session.scalars(select(CluePost).where(CluePost.clue_id == merged)).all()
+            assert not session.scalars(
+                select(PostAnalysis).where(PostAnalysis.clue_id == merged)
+            ).all()
+        assert session.get(Clue, survivor).post_count == 4
+    with pytest.raises(TransitionForbidden) as caught:
+        _do(engine, claims.claim, duplicate, by="bob", now=LATER)
+    assert str(caught.value) == (
+        f"cannot claim clue {duplicate}: it is merged; hint: it was merged into clue "
+        f"{survivor}; work on that one"
+    )
+    with pytest.raises(InvalidInput) as caught:
+        _do(engine, membership.merge, survivor, survivor, by="bob", now=LATER)
+    assert str(caught.value) == f"cannot merge clue {survivor} into itself"
+
+
+def test_split_refuses_foreign_posts_and_emptying_a_clue(engine) -> None:  # noqa: ANN001
+    clue_id = _clue(engine, "红星路路灯坏了", "红星路路灯不亮")
+    other = _clue(engine, "别处的问题")
+    with transaction(engine) as session:
+        posts = session.scalars(
+            select(CluePost.post_id).where(CluePost.clue_id == clue_id).order_by(CluePost.id)
+        ).all()
+        foreign = session.scalars(select(CluePost.post_id).where(CluePost.clue_id == other)).one()
+    with pytest.raises(InvalidInput) as caught:
+        _do(engine, membership.split, clue_id, [foreign], by="alice", now=T0)
+    assert str(caught.value) == (
+        f"post {foreign} is not in clue {clue_id}; hint: clues clue show {clue_id} lists its posts"
+    )
+    with pytest.raises(InvalidInput) as caught:
+        _do(engine, membership.split, clue_id, posts, by="alice", now=T0)
+    assert str(caught.value) == (
+        f"cannot split every post out of clue {clue_id}; hint: leave at least one, "
+        "or reject the clue instead"
+    )
+
+
+def test_corrections_are_checked_against_catalogue_and_gazetteer(engine) -> None:  # noqa: ANN001
+    clue_id = _clue(engine)
+    with pytest.raises(InvalidInput) as caught:
+        _do(engine, edit, clue_id, Correction(item_code="ZZ-99-99"), by="alice", now=T0)
+    assert str(caught.value) == (
+        "unknown catalogue item 'ZZ-99-99'; hint: item codes look like CX-03-02, "
+        "see config/catalog.yaml"
+    )
+    with pytest.raises(InvalidInput) as caught:
+        _do(engine, edit, clue_id, Correction(district="火星区"), by="alice", now=T0)
+    assert str(caught.value).startswith("unknown district '火星区'; expected one of: 东湖区")
+    with pytest.raises(InvalidInput) as caught:
+        _do(engine, edit, clue_id, Correction(), by="alice", now=T0)
+    assert str(caught.value).startswith("nothing to change; hint: pass --category")
+    clue = _do(
+        engine,
+        edit,
+        clue_id,
+        Correction(category="劳动和社会保障", urgent=True),
+        by="alice",
+        now=T0,
+        note="其实是欠薪",
+    )
+    assert clue.category == "劳动和社会保障"
+    assert clue.item_code and clue.department and clue.urgent and clue.dispatch_tier == "urgent"
+    assert set(clue.corrections) >= {"category", "item_code", "department", "urgent"}
+    with transaction(engine) as session:
+        label = session.scalars(select(AnalystLabel)).one()
+        assert (label.label, label.by, label.note) == (
+            "劳动和社会保障",
+            "alice",
+            "corrected from 城乡建设",
+        )
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "edit")).one()
+        assert event.details["changed"]["category"] == ["城乡建设", "劳动和社会保障"]
+
+
+def test_filing_needs_a_catalogue_item_and_takes_deadlines_from_it(engine) -> None:  # noqa: ANN001
+    bare = _clue(engine, category=None)
+    _do(engine, claims.claim, bare, by="alice", now=T0)
+    _do(engine, decisions.verify, bare, by="alice", now=T0)
+    with pytest.raises(InvalidInput) as caught:
+        _do(engine, filing.file_clue, bare, by="alice", now=T0)
+    assert str(caught.value) == (
+        f"cannot file clue {bare}: it has no catalogue item; "
+        f"hint: clues clue edit {bare} --item CODE"
+    )
+    _do(engine, edit, bare, Correction(item_code="CX-01-03"), by="alice", now=T0)  # 安全隐患
+    order = _do(engine, filing.file_clue, bare, by="alice", now=T0)
+    assert (order.item_code, order.department, order.deadline_days) == ("CX-01-03", "应急管理局", 2)
+    assert order.dispatch_due_at == T0 + timedelta(minutes=120)  # not urgent: 2 h
+    assert order.handle_due_at == order.dispatch_due_at + timedelta(days=2)
+    assert len(order.evidence) == 1 and order.evidence[0]["url"].startswith("http://")
+    urgent = _clue(engine, urgent=True)
+    _do(engine, claims.claim, urgent, by="bob", now=T0)
+    _do(engine, decisions.verify, urgent, by="bob", now=T0)
+    order = _do(engine, filing.file_clue, urgent, by="bob", now=T0)
+    assert order.dispatch_tier == "urgent"
+    assert order.dispatch_due_at == T0 + timedelta(minutes=30)
+    with transaction(engine) as session:
+        assert session.scalars(select(WorkOrder.clue_id).order_by(WorkOrder.id)).all() == [
+            bare,
+            urgent,
+        ]
+
+
+def test_a_verified_clue_left_unfiled_comes_back_through_claim_next(engine) -> None:  # noqa: ANN001
+    from verification.supervision import supervise
+
+    clue_id = _clue(engine)
+    _do(engine, claims.claim, clue_id, by="alice", now=T0)
+    _do(engine, decisions.verify, clue_id, by="alice", now=T0)
+    assert _do(engine, claims.claim_next, by="bob", now=T0 + timedelta(minutes=10)) is None
+    report = supervise(engine, now=T0 + timedelta(minutes=31))
+    assert report.claims_expired == [clue_id]
+    taken = _do(engine, claims.claim_next, by="bob", now=T0 + timedelta(minutes=32))
+    assert (taken.clue.id, taken.clue.state, taken.claim.analyst) == (clue_id, "verified", "bob")
+    order = _do(engine, filing.file_clue, clue_id, by="bob", now=T0 + timedelta(minutes=33))
+    assert order.filed_by == "bob"
+    assert _trail(engine, clue_id) == [
+        ("claim", "pending", "claimed", "alice"),
+        ("verify", "claimed", "verified", "alice"),
+        ("expire", "verified", "verified", "supervise"),
+        ("claim", "verified", "verified", "bob"),
+        ("file", "verified", "filed", "bob"),
+    ]
