@@ -135,12 +135,12 @@ def database_url(conn_id: str) -> str:
 def plain(value: Any) -> Any:
     """A report object as JSON values (for the log and the XCom): dataclasses,
     pydantic models, mappings, sequences, datetimes."""
+    if hasattr(value, "to_dict") and not isinstance(value, type):
+        return plain(value.to_dict())  # the object's own account of itself comes first
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return plain(dataclasses.asdict(value))
     if hasattr(value, "model_dump"):
         return plain(value.model_dump())
-    if hasattr(value, "to_dict"):
-        return plain(value.to_dict())
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

@@ -7,8 +7,8 @@ with ``dag.test()`` against the demo platforms served on 127.0.0.1: the Airflow
 metadata database is SQLite in a temporary AIRFLOW_HOME shared by the module,
 the clue database is SQLite (through CLUES_DATABASE_URL) in one run and the
 real PostgreSQL (through the Airflow connection ``clues_db``) in the other.
-The supervision and weekly review DAGs load here; they run once the
-verification package provides ``supervision.supervise`` and ``review.weekly_review``."""
+The supervision DAG runs twice (escalation, then nothing to do) and the weekly
+review DAG lists the overdue order, both on a SQLite clue database."""
 
 from __future__ import annotations
 
@@ -481,3 +481,61 @@ def test_a_failing_platform_is_retried_recorded_and_the_others_fill_the_queue(
     assert posts == healthy
     assert clues
     assert {p["platform"] for clue in clues for p in clue["posts"]} == set(healthy)
+
+
+def _overdue_order(database_url: str) -> int:
+    """An urgent clue filed as an order days ago and never dispatched."""
+    from workflow_data import T0, make_clue
+
+    from clue_pipeline.storage.db import make_engine
+    from verification import claims, decisions, filing
+    from verification.transactions import transaction
+
+    engine = make_engine(database_url)
+    try:
+        with transaction(engine) as session:
+            clue = make_clue(session, ("红星路路灯杆漏电冒火花",), urgent=True, at=T0)
+            claims.claim(session, clue.id, by="alice", now=T0)
+            decisions.verify(session, clue.id, by="alice", now=T0)
+            return filing.file_clue(session, clue.id, by="alice", now=T0).id
+    finally:
+        engine.dispose()
+
+
+def test_supervision_and_weekly_review_run_on_the_clue_database(
+    airflow_home: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clue_pipeline.storage.db import make_engine, session_scope
+    from clue_pipeline.storage.models import WorkOrder
+
+    monkeypatch.setenv("CLUES_DATABASE_URL", sqlite_url)
+    order_id = _overdue_order(sqlite_url)
+    bag = load_dagbag()
+
+    supervision = bag.dags["clue_supervision"]
+    run = supervision.test()
+    assert str(run.state) == "success", task_states(run)
+    [report] = xcom(run, "supervise")
+    assert report["dispatch_overdue"] == [order_id]
+    assert [(e["order_id"], e["level"], e["to"]) for e in report["escalated"]] == [
+        (order_id, 2, "department_head")  # days overdue: straight to the department head
+    ]
+    again = supervision.test()  # the next hour: nothing new to do
+    assert str(again.state) == "success"
+    [second] = xcom(again, "supervise")
+    assert second["changes"] == 0
+    engine = make_engine(sqlite_url)
+    try:
+        with session_scope(engine) as session:
+            order = session.get(WorkOrder, order_id)
+            assert (order.escalation_level, order.dispatch_late) == (2, True)
+    finally:
+        engine.dispose()
+
+    review = bag.dags["clue_weekly_review"]
+    run = review.test(logical_date=NIGHT)
+    assert str(run.state) == "success", task_states(run)
+    [listing] = xcom(run, "review_list")
+    [item] = listing["items"]
+    assert (item["order_id"], item["escalation_level"]) == (order_id, 2)
+    assert item["reasons"]

@@ -24,9 +24,10 @@ def moment(now: datetime | None) -> datetime:
     """``now`` as an aware UTC datetime (naive values are taken as UTC)."""
     if now is None:
         return utcnow()
-    if now.tzinfo is None:
-        return now.replace(tzinfo=UTC)
-    return now.astimezone(UTC)
+    aware = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    # a plain datetime: subclasses such as Airflow's pendulum DateTime lose
+    # their offset in arithmetic (pendulum minus timedelta is naive)
+    return datetime(*aware.timetuple()[:6], aware.microsecond, tzinfo=UTC)
 
 
 def required_text(value: str | None, what: str, hint: str) -> str:
