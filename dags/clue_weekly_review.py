@@ -36,9 +36,8 @@ log = logging.getLogger("clue_pipeline.dags.weekly_review")
 def clue_weekly_review() -> None:
     @task(execution_timeout=timedelta(minutes=WEEKLY.timeout_minutes))
     def review_list() -> object:
-        from verification.review import weekly_review
-
         from clue_pipeline.storage.db import make_engine
+        from verification.review import weekly_review
 
         context = get_current_context()
         now = context.get("logical_date") or context["dag_run"].run_after
