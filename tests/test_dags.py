@@ -7,8 +7,8 @@ with ``dag.test()`` against the demo platforms served on 127.0.0.1: the Airflow
 metadata database is SQLite in a temporary AIRFLOW_HOME shared by the module,
 the clue database is SQLite (through CLUES_DATABASE_URL) in one run and the
 real PostgreSQL (through the Airflow connection ``clues_db``) in the other.
-The supervision and weekly review DAGs load here; they run once the
-verification package provides ``supervision.supervise`` and ``review.weekly_review``."""
+The supervision and weekly review DAGs (the review list and the class-case
+report) load here with their tasks."""
 
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ def test_every_dag_file_loads_with_its_tasks_schedule_and_pools(airflow_home: Pa
     assert summary.upstream_task_ids == {"process"}
 
     assert bag.dags["clue_supervision"].task_ids == ["supervise"]
-    assert bag.dags["clue_weekly_review"].task_ids == ["review_list"]
+    assert sorted(bag.dags["clue_weekly_review"].task_ids) == ["class_case_report", "review_list"]
 
     # the pools the tasks run in exist (a task in a missing pool never runs)
     used = {t.pool for dag in bag.dags.values() for t in dag.tasks}

@@ -13,6 +13,9 @@ from clue_pipeline.storage.models import Clue, CluePost, Post
 from verification import clue_states
 
 MAX_CANDIDATES = 5
+# neighbours below this share of the processing's ``grouping.suggest`` are
+# too far apart to offer as a merge
+CANDIDATE_SHARE = 0.75
 
 
 def _pairs(raw: Any) -> list[tuple[int, float]]:
@@ -63,15 +66,24 @@ def nearest_posts(session: Session, clue: Clue) -> list[dict[str, Any]]:
     return out
 
 
-def merge_candidates(session: Session, clue: Clue) -> list[dict[str, Any]]:
-    """Other clues holding a nearest neighbour of this clue's posts, most
-    similar first: those one may merge with (this one into it, or it into
-    this one)."""
+def candidate_floor() -> float:
+    from clue_pipeline.processing.config import load_processing_config
+
+    return round(load_processing_config().grouping.suggest * CANDIDATE_SHARE, 4)
+
+
+def merge_candidates(
+    session: Session, clue: Clue, *, min_similarity: float | None = None
+) -> list[dict[str, Any]]:
+    """Other clues holding a nearest neighbour of this clue's posts (at
+    least ``min_similarity``, default: ``candidate_floor()``), most similar
+    first: those one may merge with (this one into it, or it into this one)."""
+    floor = candidate_floor() if min_similarity is None else min_similarity
     best: dict[int, dict[str, Any]] = {}
     for member in nearest_posts(session, clue):
         for near in member["nearest"]:
             other = near["clue_id"]
-            if other is None or other == clue.id:
+            if other is None or other == clue.id or near["similarity"] < floor:
                 continue
             entry = best.get(other)
             if entry is None or near["similarity"] > entry["similarity"]:

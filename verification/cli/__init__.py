@@ -9,6 +9,7 @@ from typing import Any
 
 def register(registry: Any) -> None:
     from verification.cli.clue_commands import clue_app
+    from verification.cli.demo_serve import finish_demo
     from verification.cli.order_commands import orders_app
     from verification.cli.queue_commands import queue_app
     from verification.cli.report_commands import (
@@ -29,3 +30,4 @@ def register(registry: Any) -> None:
     registry.app.add_typer(report_app, name="report")
     registry.app.add_typer(users_app, name="users")
     registry.app.command("serve")(serve_command)
+    registry.demo_finish.append(finish_demo)
