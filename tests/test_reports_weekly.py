@@ -87,7 +87,7 @@ def test_recurring_rising_and_repeated_classes(sqlite_url: str) -> None:
     rising = [(r.category, r.district, r.this_week, r.baseline, r.rise) for r in report.rising]
     assert rising == [("生态环境", "江南区", 3, 0.0, 3.0), ("城乡建设", "江北区", 2, 0.67, 1.33)]
     top = report.top_problems[0]
-    assert (top.clue_id, top.reports, top.reports_in_period) == (ids["lamps"], 5, 4)
+    assert (top.clue_id, top.reports, top.reports_in_period) == (ids["lamps"], 4, 4)
     assert top.order["id"] == ids["order"] and top.order["state"] == "filed"
     assert report.category_trend == {"城乡建设": [1, 0, 1, 2], "生态环境": [0, 0, 0, 3]}
     data = report.to_dict()

@@ -76,7 +76,7 @@ class RepeatedProblem:
     category: str
     district: str
     state: str
-    reports: int  # posts of the clue, all time
+    reports: int  # posts of the clue, all time (suggested duplicates not counted)
     reports_in_period: int
     platforms: int
     order: dict[str, Any] | None = None
@@ -190,6 +190,7 @@ def _report(
         in_period[clue_id] += 1
 
     clue_class = {cid: None for cid in in_period}
+    all_time: dict[int, int] = {}
     orders_by_clue: dict[int, WorkOrder] = {}
     clues: dict[int, Clue] = {}
     if in_period:
@@ -202,6 +203,13 @@ def _report(
         clue_class = {
             cid: (c.category or NO_CATEGORY, c.district or NO_DISTRICT) for cid, c in clues.items()
         }
+        all_time = dict(
+            session.execute(
+                select(CluePost.clue_id, func.count())
+                .where(CluePost.clue_id.in_(ids), CluePost.membership != "suggested")
+                .group_by(CluePost.clue_id)
+            ).all()
+        )
 
     classes = []
     for key, per_week in reports.items():
@@ -243,7 +251,7 @@ def _report(
     rising.sort(key=lambda r: (-r.rise, -r.ratio, r.category, r.district))
 
     top = []
-    ranked = sorted(in_period, key=lambda cid: (-clues[cid].post_count, -in_period[cid], cid))
+    ranked = sorted(in_period, key=lambda cid: (-all_time.get(cid, 0), -in_period[cid], cid))
     for clue_id in ranked[:TOP_PROBLEMS]:
         clue = clues[clue_id]
         order = orders_by_clue.get(clue_id)
@@ -255,7 +263,7 @@ def _report(
                 category=category,
                 district=district,
                 state=clue.state,
-                reports=clue.post_count,
+                reports=all_time.get(clue_id, in_period[clue_id]),
                 reports_in_period=in_period[clue_id],
                 platforms=clue.platform_count,
                 order=_order_brief(order, now) if order is not None else None,
