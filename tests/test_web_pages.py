@@ -304,7 +304,7 @@ def test_the_dashboard_shows_figures_health_and_the_trend(sqlite_web, monkeypatc
         'data-platform="city_forum"' in page
         and 'class="silent-row" data-platform="city_forum"' not in page
     )
-    assert "静默：last run failed" in page
+    assert "静默：最近一次运行失败" in page
     assert "gov_board" in data["silent"] and "city_forum" not in data["silent"]
     assert data["clues"]["pending"] == 4 and data["urgent_waiting"] == 1
     assert page.count("<svg") == 2 and "近 8 周各类别报料数" in page

@@ -13,9 +13,9 @@ from clue_pipeline.storage.models import Clue, CluePost, Post
 from verification import clue_states
 
 MAX_CANDIDATES = 5
-# neighbours below this share of the processing's ``grouping.suggest`` are
-# too far apart to offer as a merge
-CANDIDATE_SHARE = 0.75
+# neighbours below this share of the processing's ``grouping.suggest`` (as similar as a
+# suggested duplicate) are too far apart to offer as a merge
+CANDIDATE_SHARE = 1.0
 
 
 def _pairs(raw: Any) -> list[tuple[int, float]]:

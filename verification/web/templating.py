@@ -75,6 +75,14 @@ REJECT_REASONS = {
     "other": "其他（需说明）",
 }
 
+SILENT_REASONS = {
+    "never ran": "从未运行",
+    "last run failed": "最近一次运行失败",
+    "last run aborted": "最近一次运行中断",
+    "never succeeded": "从未成功",
+    "no successful run in 48 h": "48 小时内无成功运行",
+}
+
 
 def local_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None or value == "":
@@ -125,6 +133,7 @@ def environment() -> Environment:
         action=lambda s: ACTIONS.get(s, s),
         role=lambda s: ROLE_LABELS.get(s, s),
         reason=lambda s: REJECT_REASONS.get(s, s or "-"),
+        silent=lambda s: SILENT_REASONS.get(s, s),
     )
     env.globals.update(
         countdown=countdown,
