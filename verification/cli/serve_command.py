@@ -20,9 +20,18 @@ def serve_command(
     database_url: str = DATABASE_URL,
 ) -> None:
     """Serve the web UI and API (log in with an account of `clues users add`)."""
+    from sqlalchemy import func, select
+
+    from clue_pipeline.storage.models import User
+    from verification.cli.common import read
     from verification.web.app import create_app
 
     app = create_app(database_url)
+    if not read(database_url, lambda s: s.scalar(select(func.count()).select_from(User))):
+        console.print(
+            "[yellow]no users yet: add one with[/] clues users add NAME --role admin",
+            highlight=False,
+        )
     serve(app, host=host, port=port, forwarded_allow_ips=forwarded_allow_ips)
 
 

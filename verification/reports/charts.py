@@ -172,7 +172,7 @@ def heatmap(
     labels: Sequence[str],
     *,
     title: str,
-    cell: int = 34,
+    cell: int = 46,
 ) -> Markup:
     """A grid of counts: one row per class, one column per week; darker is more."""
     left, top = 190, 44
