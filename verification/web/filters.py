@@ -4,6 +4,8 @@ and the choices the filter form offers."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -54,17 +56,32 @@ def queue_filter(
     )
 
 
+@lru_cache(maxsize=4)
+def _district_names(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
+    from clue_pipeline.locate import load_gazetteer
+
+    return tuple(load_gazetteer(path).district_names())
+
+
+def district_names() -> tuple[str, ...]:
+    """The gazetteer's districts, read again only when the file changes."""
+    path = settings.gazetteer_file()
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return ()
+    return _district_names(path, stat.st_mtime_ns, stat.st_size)
+
+
 def choices(session: Session) -> dict[str, Any]:
     """Categories (catalogue), districts (gazetteer), platforms (stored posts)."""
     from clue_pipeline.catalog import load_catalog
-    from clue_pipeline.locate import load_gazetteer
 
     catalog = load_catalog(settings.catalog_file())
-    gazetteer = load_gazetteer(settings.gazetteer_file())
     platforms = sorted(session.scalars(select(Post.platform).distinct()))
     return {
         "categories": [c.name for c in catalog.categories],
-        "districts": list(gazetteer.district_names()),
+        "districts": list(district_names()),
         "platforms": platforms,
         "sorts": SORTS,
     }
