@@ -50,6 +50,11 @@ chromium:
 		$(SUDO) apt-get update -qq; \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
 	fi
+	@if command -v fc-list >/dev/null && ! fc-list :lang=zh | grep -q .; then \
+		echo "installing a Chinese font (screenshots of the web UI in the browser tests)"; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fonts-wqy-microhei \
+			|| echo "no Chinese font: screenshots will show boxes"; \
+	fi
 
 run: venv chromium
 	$(BIN)/clues demo

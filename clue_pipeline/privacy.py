@@ -1,8 +1,11 @@
-"""Personal data in post text: masked wherever text leaves the analysts' own
-tools (exports, the public side of the web UI)."""
+"""Personal data in posts: phone and ID numbers in text are masked wherever
+text is shown (the web UI and API, exports); author handles are replaced by
+stable pseudonyms."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 
 # An ID number (居民身份证号码): 18 characters (17 digits and a digit or X) or
@@ -48,3 +51,19 @@ def mask_personal(text: str | None) -> str:
     if not text:
         return ""
     return _PATTERN.sub(_replace, text)
+
+
+PSEUDONYM_PREFIX = "用户"
+ANONYMOUS = "匿名"
+
+
+def pseudonym(platform: str | None, author: str | None, key: bytes) -> str:
+    """A stable stand-in for an author's handle: ``用户-3fa2c1d0``, the same for
+    the same handle on the same platform, never revealing it (a keyed hash,
+    HMAC-SHA256 with the installation's secret key)."""
+    handle = (author or "").strip()
+    if not handle:
+        return ANONYMOUS
+    message = f"{platform or ''}\x00{handle}".encode()
+    digest = hmac.new(key, message, hashlib.sha256).hexdigest()[:8]
+    return f"{PSEUDONYM_PREFIX}-{digest}"

@@ -53,6 +53,49 @@ SETTINGS: tuple[Setting, ...] = (
         "Airflow DAGs (dags/): schedules, retries, pools, database connection",
     ),
     Setting("var_dir", "CLUES_VAR", "var", "state directory: database, index, models, logs"),
+    Setting(
+        "secret_key",
+        "CLUES_SECRET_KEY",
+        "",
+        "secret that keys author pseudonyms (any long random string); default: the file "
+        "CLUES_SECRET_KEY_FILE, generated on first use",
+    ),
+    Setting(
+        "secret_key_file",
+        "CLUES_SECRET_KEY_FILE",
+        "var/secret.key",
+        "file of the secret key when CLUES_SECRET_KEY is not set (created with mode 0600)",
+    ),
+    Setting(
+        "web_session_hours",
+        "CLUES_WEB_SESSION_HOURS",
+        "12",
+        "web UI: hours a login lasts",
+    ),
+    Setting(
+        "web_login_attempts",
+        "CLUES_WEB_LOGIN_ATTEMPTS",
+        "5",
+        "web UI: failed logins allowed per user and address within the window",
+    ),
+    Setting(
+        "web_login_window_minutes",
+        "CLUES_WEB_LOGIN_WINDOW_MINUTES",
+        "15",
+        "web UI: the window of CLUES_WEB_LOGIN_ATTEMPTS, in minutes",
+    ),
+    Setting(
+        "web_secure_cookies",
+        "CLUES_WEB_SECURE_COOKIES",
+        "auto",
+        "web UI: Secure flag of the session cookie: auto (when served over https), always, never",
+    ),
+    Setting(
+        "reports_dir",
+        "CLUES_REPORTS",
+        "var/reports",
+        "where `clues report weekly` and the weekly DAG write reports",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -124,3 +167,11 @@ def workflow_file() -> Path:
 
 def orchestration_file() -> Path:
     return resolve_path(get("orchestration_file"))
+
+
+def secret_key_file() -> Path:
+    return resolve_path(get("secret_key_file"))
+
+
+def reports_dir() -> Path:
+    return resolve_path(get("reports_dir"))

@@ -57,8 +57,13 @@ def demo(
     keep: bool = typer.Option(
         False, "--keep", help="Keep the demo database of earlier runs instead of starting afresh."
     ),
+    ui_port: int = typer.Option(
+        0, "--ui-port", min=0, max=65535, help="Port of the web UI at the end; 0: a free one."
+    ),
 ) -> None:
-    """Serve the bundled demo platforms on 127.0.0.1, crawl them all and show what was stored."""
+    """Serve the bundled demo platforms on 127.0.0.1, crawl them all, process
+    the posts into the clue queue, then serve the analysts' web UI over it
+    (with demo accounts) until Ctrl-C; --no-serve ends after printing."""
     from clue_pipeline.demo.corpus import load_corpus
     from clue_pipeline.demo.server import DemoServer
     from clue_pipeline.platforms.loader import load_platforms
@@ -87,6 +92,10 @@ def demo(
     unexplained = [r for r in results if r.failed and not _browser_missing(r)]
     if unexplained:
         raise typer.Exit(1)
+    from clue_pipeline.cli.app import registry
+
+    for finish in registry.demo_finish:
+        finish(database_url, not no_serve, ui_port)
 
 
 QUEUE_ROWS = 15

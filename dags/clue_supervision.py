@@ -34,9 +34,8 @@ log = logging.getLogger("clue_pipeline.dags.supervision")
 def clue_supervision() -> None:
     @task(execution_timeout=timedelta(minutes=SUPERVISION.timeout_minutes))
     def supervise() -> dict:
-        from verification.supervision import supervise as run_supervision
-
         from clue_pipeline.storage.db import make_engine
+        from verification.supervision import supervise as run_supervision
 
         engine = make_engine(clues_common.database_url(CONFIG.database_connection))
         try:

@@ -1,10 +1,13 @@
-"""Weekly review of clue-pipeline (每周一评): the week's review list
-(`verification.review.weekly_review`), logged and kept as the task's result.
+"""Weekly review of clue-pipeline (每周一评), two independent tasks:
 
-The class-case report (`clues report weekly`: HTML, JSON and charts of the
-recurring classes of problems) joins this DAG as its own task once it exists.
+- `review_list`: the week's review list (`verification.review.weekly_review`),
+  logged and kept as the task's result;
+- `class_case_report`: the class-case report (类案周报, what `clues report
+  weekly` writes: HTML, JSON and SVG charts of the recurring classes of
+  problems) into `CLUES_REPORTS/weekly-DATE` (default `var/reports/`).
+
 The week reviewed is the one before the run's logical date, so re-running a
-week's run reviews the same week.
+week's run reviews the same week (and rewrites the same report folder).
 
 Schedule and retries: `weekly_review` in `config/orchestration.yaml`.
 """
@@ -36,9 +39,8 @@ log = logging.getLogger("clue_pipeline.dags.weekly_review")
 def clue_weekly_review() -> None:
     @task(execution_timeout=timedelta(minutes=WEEKLY.timeout_minutes))
     def review_list() -> object:
-        from verification.review import weekly_review
-
         from clue_pipeline.storage.db import make_engine
+        from verification.review import weekly_review
 
         context = get_current_context()
         now = context.get("logical_date") or context["dag_run"].run_after
@@ -54,7 +56,25 @@ def clue_weekly_review() -> None:
             log.info("%s", entry)
         return figures
 
+    @task(execution_timeout=timedelta(minutes=WEEKLY.timeout_minutes))
+    def class_case_report() -> object:
+        from clue_pipeline import settings
+        from clue_pipeline.storage.db import make_engine
+        from verification.reports.weekly_files import write_weekly_report
+
+        context = get_current_context()
+        now = context.get("logical_date") or context["dag_run"].run_after
+        folder = settings.reports_dir() / f"weekly-{now:%Y-%m-%d}"
+        engine = make_engine(clues_common.database_url(CONFIG.database_connection))
+        try:
+            written = write_weekly_report(engine, folder, now=now)
+        finally:
+            engine.dispose()
+        log.info("class-case report as of %s written to %s", now.isoformat(), written.folder)
+        return {"folder": str(written.folder), "html": str(written.html), "json": str(written.json)}
+
     review_list()
+    class_case_report()
 
 
 clue_weekly_review()

@@ -88,3 +88,28 @@ def engine(db_url: str) -> Iterator[Engine]:
     engine = make_engine(db_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def web(db_url: str, engine: Engine):  # noqa: ANN201
+    """The web app's parts over a migrated database with the users of
+    ``tests/web_helpers.PASSWORDS`` (alice analyst, bob supervisor, carol admin)."""
+    from web_helpers import Web, add_users
+
+    from verification.web.config import WebConfig
+
+    add_users(engine)
+    return Web(db_url, engine, WebConfig(login_attempts=3))
+
+
+@pytest.fixture
+def sqlite_web(sqlite_url: str):  # noqa: ANN201
+    """As ``web``, on SQLite only."""
+    from web_helpers import Web, add_users
+
+    from verification.web.config import WebConfig
+
+    engine = make_engine(sqlite_url)
+    add_users(engine)
+    yield Web(sqlite_url, engine, WebConfig(login_attempts=3))
+    engine.dispose()

@@ -1,5 +1,6 @@
 """The migrations build exactly the tables the models describe, on SQLite and
-PostgreSQL, and 0003 (the workflow) goes down and up again."""
+PostgreSQL, and 0003 (the workflow) and 0004 (users of the web UI) go down
+and up again."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from clue_pipeline.storage.db import make_engine
 from clue_pipeline.storage.migrate import current_revision, upgrade
 from clue_pipeline.storage.models import Base
 
+ACCOUNT_TABLES = {"users", "web_sessions", "api_tokens"}
 WORKFLOW_TABLES = {
     "clue_claims",
     "audit_events",
@@ -31,7 +33,7 @@ def _differences(url: str) -> list:
 
 
 def test_migrated_schema_matches_the_models(db_url: str) -> None:
-    assert current_revision(db_url) == "0003"
+    assert current_revision(db_url) == "0004"
     assert _differences(db_url) == []
 
 
@@ -49,4 +51,21 @@ def test_the_workflow_migration_goes_down_and_up(db_url: str) -> None:
     finally:
         engine.dispose()
     upgrade(db_url)
+    assert _differences(db_url) == []
+
+
+def test_the_accounts_migration_goes_down_and_up(db_url: str) -> None:
+    from alembic import command
+
+    from clue_pipeline.storage.migrate import alembic_config
+
+    command.downgrade(alembic_config(db_url), "0003")
+    engine = make_engine(db_url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+        assert not tables & ACCOUNT_TABLES and tables >= WORKFLOW_TABLES
+    finally:
+        engine.dispose()
+    upgrade(db_url)
+    assert current_revision(db_url) == "0004"
     assert _differences(db_url) == []

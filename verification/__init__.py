@@ -14,5 +14,9 @@ the acting analyst's name (``by=``) and ids, and raise a
 - ``filing``: the work order; ``orders``: dispatch ... close, return (退单), notes
 - ``sla``, ``escalation``, ``recurrence``, ``supervision.supervise`` (the hourly job)
 - ``review.weekly_review`` (每周一评), ``stats.compute_stats``, ``export`` (Open311, CSV)
-- ``queue`` and ``views``: listings and JSON-ready views
+- ``queue`` and ``views``: listings and JSON-ready views; ``similar``: nearest
+  posts and merge candidates; ``dashboard``: the supervisors' figures
+- ``accounts``: users and roles, argon2 passwords, login sessions, API tokens
+- ``reports``: the weekly class-case report (类案周报), its SVG charts and files
+- ``web``: the analysts' web UI and API (``clues serve``)
 """

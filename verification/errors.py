@@ -34,3 +34,9 @@ class InvalidInput(WorkflowError):
     """An argument is wrong: an unknown item code, an empty reason, ..."""
 
     http_status = 422
+
+
+class AlreadyExists(WorkflowError):
+    """Something with that name exists already (a user)."""
+
+    http_status = 409

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
 import typer
@@ -28,6 +29,10 @@ class CliRegistry:
     app: typer.Typer
     platforms: typer.Typer
     db: typer.Typer
+    # called by `clues demo` once the demo data is processed, with the demo
+    # database URL, whether to serve and the port asked for (0: a free one);
+    # the verification package serves its web UI from here
+    demo_finish: list[Callable[[str, bool, int], None]] = field(default_factory=list)
 
 
 registry = CliRegistry(app=app, platforms=platforms_app, db=db_app)

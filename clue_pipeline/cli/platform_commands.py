@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -18,11 +18,10 @@ from clue_pipeline import settings
 from clue_pipeline.cli.app import platforms_app
 from clue_pipeline.cli.output import console, error_console
 from clue_pipeline.errors import ConfigError
+from clue_pipeline.platforms.health import SILENT_AFTER, PlatformStatus, platform_status
 from clue_pipeline.platforms.loader import load_platforms
-from clue_pipeline.platforms.models import HtmlPlatform, PlatformsFile
+from clue_pipeline.platforms.models import PlatformsFile
 from clue_pipeline.storage.types import utcnow
-
-SILENT_AFTER = timedelta(hours=48)
 
 
 def _load_or_exit(path: Path | None) -> PlatformsFile:
@@ -57,28 +56,6 @@ def validate(
     )
 
 
-@dataclass
-class PlatformStatus:
-    """One row of ``clues platforms list`` (and one object of ``--json``)."""
-
-    name: str
-    kind: str
-    enabled: bool
-    render: bool
-    start_url: str
-    last_run_id: int | None
-    last_run_started_at: str | None
-    last_run_finished_at: str | None
-    last_run_status: str | None
-    last_run_pages: int | None
-    last_run_items: int | None
-    last_run_new: int | None
-    last_run_errors: int | None
-    last_success_at: str | None
-    silent: bool
-    silent_reason: str | None
-
-
 @platforms_app.command("list")
 def list_platforms(
     config: Annotated[
@@ -91,7 +68,7 @@ def list_platforms(
     runs, note = _read_runs([p.name for p in parsed.platforms])
     now = utcnow()
     rows = [
-        _status(platform, *runs.get(platform.name, (None, None)), now)
+        platform_status(platform, *runs.get(platform.name, (None, None)), now)
         for platform in parsed.platforms
     ]
     if as_json:
@@ -105,48 +82,6 @@ def list_platforms(
         console.print(f"[bold red]{len(silent)} silent:[/] {', '.join(silent)}", highlight=False)
     if note:
         console.print(f"[yellow]{note}[/]", highlight=False, soft_wrap=True)
-
-
-def _start_url(platform) -> str:  # noqa: ANN001
-    if isinstance(platform, HtmlPlatform):
-        return platform.start_urls[0]
-    return platform.url
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment is not None else None
-
-
-def _status(platform, run, success, now: datetime) -> PlatformStatus:  # noqa: ANN001
-    reason: str | None = None
-    if platform.enabled:
-        if run is None:
-            reason = "never ran"
-        elif run.status in ("failed", "aborted"):
-            reason = f"last run {run.status}"
-        elif success is None:
-            reason = "never succeeded"
-        elif (success.finished_at or success.started_at) < now - SILENT_AFTER:
-            reason = "no successful run in 48 h"
-    success_at = (success.finished_at or success.started_at) if success is not None else None
-    return PlatformStatus(
-        name=platform.name,
-        kind=platform.kind,
-        enabled=platform.enabled,
-        render=bool(getattr(platform, "render", False)),
-        start_url=_start_url(platform),
-        last_run_id=run.id if run else None,
-        last_run_started_at=_iso(run.started_at) if run else None,
-        last_run_finished_at=_iso(run.finished_at) if run else None,
-        last_run_status=run.status if run else None,
-        last_run_pages=run.pages if run else None,
-        last_run_items=run.items if run else None,
-        last_run_new=run.new_items if run else None,
-        last_run_errors=run.errors if run else None,
-        last_success_at=_iso(success_at),
-        silent=reason is not None,
-        silent_reason=reason,
-    )
 
 
 def _read_runs(names: list[str]) -> tuple[dict[str, tuple], str | None]:
@@ -231,4 +166,4 @@ def _count(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
-__all__ = ["PlatformStatus", "list_platforms", "validate"]
+__all__ = ["SILENT_AFTER", "PlatformStatus", "list_platforms", "validate"]

@@ -36,7 +36,11 @@ def clue_summaries(
     query = query.order_by(Clue.urgent.desc(), Clue.priority.desc(), Clue.id)
     if limit:
         query = query.limit(limit)
-    clues = list(session.scalars(query))
+    return summaries_of(session, list(session.scalars(query)))
+
+
+def summaries_of(session: Session, clues: Sequence[Clue]) -> list[dict[str, Any]]:
+    """The queue rows of these clues, in their order, with their posts."""
     posts: dict[int, list[dict[str, Any]]] = {c.id: [] for c in clues}
     if clues:
         rows = session.execute(

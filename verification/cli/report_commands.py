@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -140,3 +141,29 @@ def stats_command(
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
+
+
+report_app = typer.Typer(help="Reports with charts.", no_args_is_help=True)
+
+
+@report_app.command("weekly")
+def report_weekly(
+    out: Path = typer.Option(
+        None, "--out", help="Folder to write into (default: CLUES_REPORTS/weekly-DATE)."
+    ),
+    weeks: int = typer.Option(8, "--weeks", min=2, max=52, help="Weeks to cover."),
+    database_url: str = DATABASE_URL,
+) -> None:
+    """类案周报: recurring classes (category × district × week), fastest-rising
+    classes, most repeated problems with their orders; HTML + JSON + SVG charts."""
+    from clue_pipeline import settings
+    from clue_pipeline.storage.types import utcnow
+    from verification.reports.weekly_files import write_weekly_report
+
+    now = utcnow()
+    folder = out or settings.reports_dir() / f"weekly-{now:%Y-%m-%d}"
+    with engine_for(database_url) as engine:
+        written = write_weekly_report(engine, folder, now=now, weeks=weeks)
+    say(f"weekly class-case report written to {written.folder}:")
+    for path in (written.html, written.json, *written.charts):
+        say(f"  {path}")
