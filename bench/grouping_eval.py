@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--classifier", action="store_true", help="train on relevance_dev first")
     parser.add_argument("--run-every-days", type=float, default=1.0)
     parser.add_argument("--home", type=Path, help="keep the database and models here")
+    parser.add_argument(
+        "--no-train", action="store_true", help="use the models already under --home/var/models"
+    )
     args = parser.parse_args(argv)
 
     data = shared_data()
@@ -140,18 +143,25 @@ def main(argv: list[str] | None = None) -> int:
         f"(gold from the replies)"
     )
     texts = [normalise(i["title"], i["text"]).text for i in items]
-    pairs: list[tuple[str, str]] = []
-    train_texts = list(texts)
+    from clue_pipeline.embedding import TrainingText
+
+    pairs: list = []
+    train_texts = [TrainingText(t, i["title"]) for t, i in zip(texts, items, strict=True)]
     if args.with_dev:
         from clue_pipeline.labelled_data import read_labelled, read_pairs
 
-        for name in ("relevance_dev.jsonl",):
-            train_texts += [r["text"] for r in read_labelled(data / name)]
+        train_texts += [
+            TrainingText(r["text"]) for r in read_labelled(data / "relevance_dev.jsonl")
+        ]
         for name in ("pairs_lcqmc_valid.tsv", "pairs_bq_valid.tsv"):
-            pairs += [(p.sentence1, p.sentence2) for p in read_pairs(data / name) if p.label]
-    started = time.perf_counter()
-    written = train_configured_embedder(train_texts, pairs, spec=config.embedder)
-    print(f"embedder trained in {time.perf_counter() - started:.0f} s: {[str(w) for w in written]}")
+            pairs += read_pairs(data / name)
+    if not args.no_train:
+        started = time.perf_counter()
+        written = train_configured_embedder(train_texts, pairs, spec=config.embedder)
+        print(
+            f"embedder trained in {time.perf_counter() - started:.0f} s: "
+            f"{[str(w) for w in written]}"
+        )
     context = ProcessingContext.load(config)
     print(f"embedder: {context.embedder.name}; grouping: {config.grouping.model_dump()}")
 
@@ -171,7 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{neighbours_at_k(vectors, groups):.3f}"
     )
 
-    url = f"sqlite:///{home / 'grouping.db'}"
+    database = home / "grouping.db"
+    database.unlink(missing_ok=True)
+    database.with_name("grouping.posts.faiss").unlink(missing_ok=True)
+    url = f"sqlite:///{database}"
     engine = make_engine(upgrade(url))
     started = time.perf_counter()
     clusters = cluster_with_pipeline(

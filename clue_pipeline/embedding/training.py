@@ -56,6 +56,34 @@ def missing_char_ngram_parts(spec: Mapping[str, Any] | str) -> list[Path]:
     return missing
 
 
+def missing_parts(spec: Mapping[str, Any] | str) -> list[Mapping[str, Any]]:
+    """Trainable parts (character n-grams, a StaticEmbedding under the project) whose model
+    directory does not exist yet."""
+    from clue_pipeline.embedding.char_ngram import CONFIG_FILE
+
+    missing = []
+    for part in embedder_parts(spec):
+        if part.get("kind") == "char_ngram" and part.get("path"):
+            if not (settings.resolve_path(str(part["path"])) / CONFIG_FILE).is_file():
+                missing.append(part)
+            continue
+        directory = _trainable_model_dir(part)
+        if directory is not None and not (directory / "modules.json").is_file():
+            missing.append(part)
+    return missing
+
+
+def bootstrap_missing_parts(spec: Mapping[str, Any] | str, texts: Sequence[Any]) -> list[Path]:
+    """Train the parts that were never trained on ``texts`` (the stored posts), so a fresh
+    installation groups from its first run; ``clues embedder train`` retrains them later
+    with the operator's labelled pairs. Returns the directories written."""
+    missing = missing_parts(spec)
+    if not missing or not texts:
+        return []
+    log.info("training never-trained embedder parts on %d stored posts", len(texts))
+    return train_configured_embedder(texts, (), spec={"kind": "combined", "parts": missing})
+
+
 def train_configured_embedder(
     texts: Sequence[Any],
     pairs: Sequence[Any] = (),
