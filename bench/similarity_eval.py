@@ -5,13 +5,15 @@ and the combination: ROC-AUC per held-out pair file, precision/recall/F1 at the
 recommended thresholds, neighbours@5 on the same-problem grouping set, encode throughput.
 
 Splits (deterministic, by a hash of sentence1): LCQMC and BQ pairs 50 % train (their
-positives train the static embedder), 20 % dev (weights and thresholds are chosen here),
+labelled pairs train the static embedder, as `clues embedder train --pairs` does: positives
+for the ranking loss, both labels for CoSENT), 20 % dev (weights and thresholds are chosen here),
 30 % test (reported; pairs sharing a sentence with train are dropped). PAWS-X is never
 trained on. The static embedder and the n-gram idf also learn from the labelled board
 messages and the relevance-set noise texts, never from messages_with_replies.jsonl, which
 only the grouping evaluation reads.
 
-    .venv/bin/python bench/similarity_eval.py [--epochs 4] [--threads 2] [--quick]
+    .venv/bin/python bench/similarity_eval.py [--epochs 4] [--threads 2] [--no-minilm]
+        [--pair-loss-weight 1.0] [--no-hard-negatives] [--positives-only]
 """
 
 from __future__ import annotations
