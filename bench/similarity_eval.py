@@ -5,13 +5,15 @@ and the combination: ROC-AUC per held-out pair file, precision/recall/F1 at the
 recommended thresholds, neighbours@5 on the same-problem grouping set, encode throughput.
 
 Splits (deterministic, by a hash of sentence1): LCQMC and BQ pairs 50 % train (their
-positives train the static embedder), 20 % dev (weights and thresholds are chosen here),
+labelled pairs train the static embedder, as `clues embedder train --pairs` does: positives
+for the ranking loss, both labels for CoSENT), 20 % dev (weights and thresholds are chosen here),
 30 % test (reported; pairs sharing a sentence with train are dropped). PAWS-X is never
 trained on. The static embedder and the n-gram idf also learn from the labelled board
 messages and the relevance-set noise texts, never from messages_with_replies.jsonl, which
 only the grouping evaluation reads.
 
-    .venv/bin/python bench/similarity_eval.py [--epochs 4] [--threads 2] [--quick]
+    .venv/bin/python bench/similarity_eval.py [--epochs 4] [--threads 2] [--no-minilm]
+        [--pair-loss-weight 1.0] [--no-hard-negatives] [--positives-only]
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import csv
 import hashlib
 import json
 import os
-import re
 import sys
 import tempfile
 import time
@@ -40,8 +41,13 @@ from clue_pipeline.embedding import (  # noqa: E402
     CombinedEmbedder,
     SentenceTransformerEmbedder,
     StaticTrainingSettings,
+    TrainingPair,
     TrainingText,
     train_static_embedder,
+)
+from clue_pipeline.grouping_eval import (  # noqa: E402
+    neighbours_at_k,
+    problem_groups_from_replies,
 )
 
 PAIR_FILES = {"lcqmc": "pairs_lcqmc_valid.tsv", "bq": "pairs_bq_valid.tsv"}
@@ -68,6 +74,12 @@ class Pairs:
 
     def positives(self) -> list[tuple[str, str]]:
         return [(x, y) for x, y, z in zip(self.a, self.b, self.label, strict=True) if z == 1]
+
+    def labelled(self, source: str) -> list[TrainingPair]:
+        return [
+            TrainingPair(x, y, int(z), source)
+            for x, y, z in zip(self.a, self.b, self.label, strict=True)
+        ]
 
     @staticmethod
     def join(parts: list[Pairs]) -> Pairs:
@@ -118,71 +130,9 @@ def read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def message_text(row: dict) -> str:
-    title, body = (row.get("title") or "").strip(), (row.get("detail") or "").strip()
-    return body if body.startswith(title) else f"{title} {body}".strip()
-
-
-def build_problem_groups(
-    messages: list[dict],
-    *,
-    shingle: int = 20,
-    max_shingle_df: int = 8,
-    min_shared: int = 40,
-    min_share: float = 0.3,
-) -> tuple[list[str], list[list[int]]]:
-    """Groups of posts about the same real problem at the same place, from the official
-    replies only (never from the posts' own text, which the embedders read).
-
-    A department answering several posts about one problem pastes the same findings into
-    each reply ("the 潇楚大道 road project ... 75 % of the earthwork done ..."). Two messages
-    are linked when their replies share >= ``min_shared`` rare 20-character shingles (a
-    shingle found in at most ``max_shingle_df`` replies: department boilerplate is common,
-    case findings are rare) and these cover >= ``min_share`` of the shorter reply's
-    shingles. Groups are the connected components; posts with identical text (the same
-    message posted twice) count once. Returns the retrieval corpus (every distinct message
-    text, title + detail) and the groups as indices into it."""
-    texts: list[str] = []
-    index_of: dict[str, int] = {}
-    for row in messages:
-        text = message_text(row)
-        if text not in index_of:
-            index_of[text] = len(texts)
-            texts.append(text)
-    shingles, df = [], collections.Counter()
-    for row in messages:
-        reply = re.sub(r"\s+", "", row.get("reply") or "")
-        found = {reply[i : i + shingle] for i in range(max(0, len(reply) - shingle + 1))}
-        shingles.append(found)
-        df.update(found)
-    holders = collections.defaultdict(list)
-    for i, found in enumerate(shingles):
-        for s in found:
-            if 2 <= df[s] <= max_shingle_df:
-                holders[s].append(i)
-    shared = collections.Counter()
-    for ids in holders.values():
-        for x in range(len(ids)):
-            for y in range(x + 1, len(ids)):
-                shared[(ids[x], ids[y])] += 1
-    parent = list(range(len(texts)))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for (i, j), count in shared.items():
-        smaller = min(len(shingles[i]), len(shingles[j]))
-        if count >= min_shared and count / smaller >= min_share:
-            a, b = index_of[message_text(messages[i])], index_of[message_text(messages[j])]
-            parent[find(a)] = find(b)
-    members = collections.defaultdict(list)
-    for i in range(len(texts)):
-        members[find(i)].append(i)
-    groups = sorted((g for g in members.values() if len(g) >= 2), key=lambda g: g[0])
-    return texts, groups
+def build_problem_groups(messages: list[dict]) -> tuple[list[str], list[list[int]]]:
+    """Gold groups of real recurring-problem posts, from the replies (see grouping_eval)."""
+    return problem_groups_from_replies(messages)
 
 
 # --- metrics -----------------------------------------------------------------------------
@@ -225,24 +175,6 @@ def prf(scores: np.ndarray, labels: np.ndarray, threshold: float) -> tuple[float
     return precision, recall, 2 * precision * recall / max(1e-12, precision + recall)
 
 
-def neighbours_at_k(vectors: np.ndarray, groups: list[list[int]], k: int = 5) -> float:
-    """Mean over grouped posts of: same-problem posts among its k nearest neighbours (the
-    whole corpus searched, itself excluded) / min(k, other posts of its problem)."""
-    import faiss
-
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
-    queries = [i for g in groups for i in g]
-    group_of = {i: n for n, g in enumerate(groups) for i in g}
-    _, found = index.search(vectors[queries], k + 1)
-    rates = []
-    for q, row in zip(queries, found, strict=True):
-        neighbours = [int(j) for j in row if j != q][:k]
-        same = sum(group_of.get(j) == group_of[q] for j in neighbours)
-        rates.append(same / min(k, len(groups[group_of[q]]) - 1))
-    return float(np.mean(rates))
-
-
 def throughput(embedder, texts: list[str], threads: int) -> float:
     import torch
 
@@ -266,7 +198,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=StaticTrainingSettings.epochs)
     parser.add_argument("--dim", type=int, default=StaticTrainingSettings.embedding_dim)
     parser.add_argument("--lr", type=float, default=StaticTrainingSettings.learning_rate)
-    parser.add_argument("--ngram-dim", type=int, default=1024)
+    parser.add_argument("--ngram-dim", type=int, default=2048)
+    parser.add_argument(
+        "--pair-loss-weight", type=float, default=StaticTrainingSettings.pair_loss_weight
+    )
+    parser.add_argument("--no-hard-negatives", action="store_true")
+    parser.add_argument(
+        "--positives-only", action="store_true", help="train on same-meaning pairs only"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-minilm", action="store_true")
     parser.add_argument("--model-dir", type=Path, help="keep the trained models here")
@@ -299,8 +238,12 @@ def main(argv: list[str] | None = None) -> int:
 
     train_texts = [TrainingText(r["text"], r.get("title")) for r in labelled]
     train_texts += [TrainingText(t) for t in noise]
-    train_pairs = [p for s in splits.values() for p in s["train"].positives()]
-    fit_corpus = [t.text for t in train_texts] + [x for s in splits.values() for x in s["train"].a]
+    train_pairs = [p for n, s in splits.items() for p in s["train"].labelled(n)]
+    if args.positives_only:
+        train_pairs = [p for p in train_pairs if p.label == 1]
+    fit_corpus = [t.text for t in train_texts] + sorted(
+        {x for p in train_pairs for x in (p.sentence1, p.sentence2)}
+    )
 
     workdir = args.model_dir or Path(tempfile.mkdtemp(prefix="clues-sim-"))
     started = time.perf_counter()
@@ -312,13 +255,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = time.perf_counter()
     settings = StaticTrainingSettings(
-        embedding_dim=args.dim, epochs=args.epochs, learning_rate=args.lr
+        embedding_dim=args.dim,
+        epochs=args.epochs,
+        learning_rate=args.lr,
+        pair_loss_weight=args.pair_loss_weight,
+        hard_negatives=not args.no_hard_negatives,
     )
     static_dir = train_static_embedder(
         train_texts, train_pairs, out_dir=workdir / "static-zh", settings=settings
     )
     print(
-        f"static embedder trained on {len(train_texts)} texts + {len(train_pairs)} positive "
+        f"static embedder trained on {len(train_texts)} texts + {len(train_pairs)} labelled "
         f"pairs, {args.epochs} epochs, {args.threads} threads: "
         f"{time.perf_counter() - started:.0f} s"
     )

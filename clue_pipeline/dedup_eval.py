@@ -19,28 +19,28 @@ def pair_similarities(embedder, pairs: Sequence[Pair]) -> np.ndarray:  # noqa: A
 
 
 def evaluate_pairs(embedder, pairs: Sequence[Pair], grouping: GroupingConfig) -> dict[str, Any]:  # noqa: ANN001
-    """``roc_auc`` and precision, recall, f1 at ``auto_merge`` and ``suggest``."""
+    """Exactly: ``roc_auc``; ``precision``, ``recall``, ``f1`` at ``auto_merge`` (top level)
+    and under ``auto_merge`` and ``suggest`` for each threshold; ``n``.
+
+    A pair counts as predicted "same" when its cosine similarity reaches the threshold: what
+    grouping does for two posts without place information."""
     labels = np.array([p.label for p in pairs])
     sims = pair_similarities(embedder, pairs)
-    result: dict[str, Any] = {
-        "roc_auc": float(roc_auc_score(labels, sims)) if len(set(labels)) == 2 else None,
-        "n": len(pairs),
-        "embedder": embedder.name,
-    }
+    per_threshold = {}
     for name in ("auto_merge", "suggest"):
-        threshold = getattr(grouping, name)
-        predicted = sims >= threshold
+        predicted = sims >= getattr(grouping, name)
         precision, recall, f1, _ = precision_recall_fscore_support(
             labels, predicted, average="binary", zero_division=0
         )
-        result[name] = {
-            "threshold": threshold,
+        per_threshold[name] = {
             "precision": float(precision),
             "recall": float(recall),
             "f1": float(f1),
-            "predicted_same": int(predicted.sum()),
         }
-    result["precision"] = result["auto_merge"]["precision"]
-    result["recall"] = result["auto_merge"]["recall"]
-    result["f1"] = result["auto_merge"]["f1"]
-    return result
+    return {
+        "roc_auc": float(roc_auc_score(labels, sims)) if len(set(labels)) == 2 else None,
+        **per_threshold["auto_merge"],
+        "auto_merge": per_threshold["auto_merge"],
+        "suggest": per_threshold["suggest"],
+        "n": len(pairs),
+    }

@@ -37,6 +37,7 @@ class Pair:
     sentence1: str
     sentence2: str
     label: int
+    source: str = ""  # the file it was read from
 
 
 def read_pairs(path: Path) -> list[Pair]:
@@ -49,7 +50,7 @@ def read_pairs(path: Path) -> list[Pair]:
     if first.lstrip().startswith("{"):
         pairs = []
         for number, obj in _json_lines(path):
-            pairs.append(_pair(obj, f"{path}:{number}"))
+            pairs.append(_pair(obj, f"{path}:{number}", str(path)))
     else:
         pairs = []
         with path.open(encoding="utf-8", newline="") as handle:
@@ -61,18 +62,18 @@ def read_pairs(path: Path) -> list[Pair]:
                     f"'sentence1<TAB>sentence2<TAB>label'"
                 )
             for number, row in enumerate(reader, start=2):
-                pairs.append(_pair(row, f"{path}:{number}"))
+                pairs.append(_pair(row, f"{path}:{number}", str(path)))
     if not pairs:
         raise ClueError(f"{path}: no pairs found")
     return pairs
 
 
-def _pair(obj: dict, where: str) -> Pair:
+def _pair(obj: dict, where: str, source: str) -> Pair:
     try:
         label = int(str(obj["label"]).strip())
         if label not in (0, 1):
             raise ValueError
-        return Pair(str(obj["sentence1"]), str(obj["sentence2"]), label)
+        return Pair(str(obj["sentence1"]), str(obj["sentence2"]), label, source)
     except (KeyError, ValueError, TypeError):
         raise ClueError(f"{where}: expected fields sentence1, sentence2 and label 0 or 1") from None
 

@@ -35,6 +35,8 @@ from clue_pipeline.errors import ClueError
 from crawlers.result import FAILED, PlatformResult
 
 DEMO_PLATFORMS_FILE = "config/platforms.demo.yaml"
+DEMO_PROCESSING_FILE = "config/processing.demo.yaml"
+PROCESSING_ENV = "CLUES_PROCESSING"
 BASE_URL_ENV = "DEMO_BASE_URL"
 BROWSER_MISSING = "browser_missing"
 SAMPLE_POSTS = 3
@@ -74,6 +76,9 @@ def demo(
     corpus = load_corpus()
     expected = dict(Counter(post.platform for post in corpus))
 
+    if not os.environ.get(PROCESSING_ENV):
+        # too few posts to train the sentence model: group on character n-grams
+        os.environ[PROCESSING_ENV] = str(demo_processing_file())
     started = time.monotonic()
     with DemoServer(corpus, port=port) as server, _environment(BASE_URL_ENV, server.base_url):
         console.print(
@@ -153,15 +158,21 @@ def process_demo(database_url: str) -> None:
 
 def demo_platforms_file() -> Path:
     """``config/platforms.demo.yaml`` of the project home, else of this checkout."""
-    candidates = [
-        settings.resolve_path(DEMO_PLATFORMS_FILE),
-        Path(__file__).resolve().parents[1] / DEMO_PLATFORMS_FILE,
-    ]
+    return _demo_file(DEMO_PLATFORMS_FILE)
+
+
+def demo_processing_file() -> Path:
+    """``config/processing.demo.yaml`` of the project home, else of this checkout."""
+    return _demo_file(DEMO_PROCESSING_FILE)
+
+
+def _demo_file(name: str) -> Path:
+    candidates = [settings.resolve_path(name), Path(__file__).resolve().parents[1] / name]
     for candidate in candidates:
         if candidate.is_file():
             return candidate
     raise ClueError(
-        f"{DEMO_PLATFORMS_FILE}: file not found (looked in {candidates[0].parent} and "
+        f"{name}: file not found (looked in {candidates[0].parent} and "
         f"{candidates[1].parent}); hint: run `clues demo` from the project checkout "
         "or set CLUES_HOME to it"
     )

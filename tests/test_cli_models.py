@@ -50,7 +50,18 @@ def test_train_then_eval_classify_json(home: dict[str, str], labelled: Path) -> 
     done = clues("eval", "classify", "--data", str(labelled), "--json", env=home)
     assert done.returncode == 0, done.stderr
     metrics = json.loads(done.stdout)
-    assert set(metrics) >= {"macro_f1", "accuracy", "per_class", "relevant_recall", "n"}
+    assert set(metrics) == {
+        "macro_f1",
+        "accuracy",
+        "per_class",
+        "relevant_recall",
+        "noise_removed",
+        "n",
+    }
+    assert all(
+        set(row) == {"precision", "recall", "f1", "support"}
+        for row in metrics["per_class"].values()
+    )
     assert metrics["n"] == sum(len(v) for v in EXAMPLES.values())
     assert metrics["macro_f1"] > 0.8  # its own training data: a sanity check of the wiring
 
@@ -95,4 +106,8 @@ def test_embedder_train_then_eval_dedup(
     assert done.returncode == 0, done.stderr
     metrics = json.loads(done.stdout)
     assert metrics["n"] == 4 and metrics["roc_auc"] == 1.0
-    assert set(metrics["auto_merge"]) >= {"threshold", "precision", "recall", "f1"}
+    # exactly the keys the issue names: roc_auc, precision/recall/f1 at both thresholds, n
+    assert set(metrics) == {"roc_auc", "precision", "recall", "f1", "auto_merge", "suggest", "n"}
+    for name in ("auto_merge", "suggest"):
+        assert set(metrics[name]) == {"precision", "recall", "f1"}
+    assert metrics["precision"] == metrics["auto_merge"]["precision"]

@@ -161,11 +161,12 @@ def eval_dedup(
         print(json.dumps(metrics, ensure_ascii=False))
         return
     console.print(f"embedder: {context.embedder.name}; {metrics['n']} pairs")
-    console.print(f"ROC-AUC {metrics['roc_auc']:.4f}")
+    auc = metrics["roc_auc"]
+    console.print(f"ROC-AUC {'n/a (one label only)' if auc is None else f'{auc:.4f}'}")
     for name in ("auto_merge", "suggest"):
         row = metrics[name]
         console.print(
-            f"at {name} ({row['threshold']:.3f}): precision {row['precision']:.4f} "
+            f"at {name} ({getattr(config.grouping, name):.3f}): precision {row['precision']:.4f} "
             f"recall {row['recall']:.4f} f1 {row['f1']:.4f}"
         )
 
@@ -175,7 +176,12 @@ def embedder_train(
     data: list[Path] = typer.Option(
         None, "--data", help="JSON lines with text (and optional title) to learn from."
     ),
-    pairs: list[Path] = typer.Option(None, "--pairs", help="Paraphrase pairs (label 1 used)."),
+    pairs: list[Path] = typer.Option(
+        None,
+        "--pairs",
+        help="Labelled sentence pairs (TSV sentence1, sentence2, label or JSON lines): "
+        "same-meaning pairs as positives, both labels for the pair ranking loss.",
+    ),
     from_db: bool = typer.Option(False, "--from-db", help="Learn from the stored posts too."),
     database_url: str = typer.Option(None, "--database-url", help="Default: CLUES_DATABASE_URL."),
 ) -> None:
@@ -183,7 +189,7 @@ def embedder_train(
     from your own posts, so grouping speaks your platforms' Chinese."""
     from clue_pipeline.embedding.training import train_configured_embedder
 
-    texts: list[str] = []
+    texts: list = []
     for path in data or []:
         texts += _texts_of(path)
     if from_db:
@@ -192,17 +198,21 @@ def embedder_train(
         raise ClueError("nothing to learn from; hint: give --data FILE.jsonl or --from-db")
     from clue_pipeline.labelled_data import read_pairs
 
-    positive = [(p.sentence1, p.sentence2) for path in pairs or [] for p in read_pairs(path)]
-    positive = [pair for pair, keep in zip(positive, [True] * len(positive), strict=True) if keep]
+    labelled = [p for path in pairs or [] for p in read_pairs(path)]
     with console.status("training the embedder") as status:
         written = train_configured_embedder(
-            texts, positive, progress=lambda message: status.update(message)
+            texts, labelled, progress=lambda message: status.update(message)
         )
     for path in written:
         console.print(f"saved {path}")
 
 
-def _texts_of(path: Path) -> list[str]:
+def _texts_of(path: Path):  # noqa: ANN202 - list[TrainingText]
+    """Posts of a JSON-lines file: title (when given) and title + text/detail."""
+    from clue_pipeline.embedding.static_training import TrainingText
+
+    if not path.is_file():
+        raise ClueError(f"{path}: no such file; expected JSON lines with text (and title)")
     texts = []
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
@@ -212,16 +222,24 @@ def _texts_of(path: Path) -> list[str]:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ClueError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
-            parts = [obj.get(k) for k in ("title", "text", "detail")]
-            text = " ".join(p for p in parts if isinstance(p, str) and p)
-            if text:
-                texts.append(text)
+            if not isinstance(obj, dict):
+                raise ClueError(f"{path}:{number}: expected a JSON object per line")
+            title = obj.get("title") if isinstance(obj.get("title"), str) else None
+            body = " ".join(
+                p for p in (obj.get("text"), obj.get("detail")) if isinstance(p, str) and p
+            )
+            if title and not body.startswith(title):
+                body = f"{title} {body}".strip()
+            if body:
+                texts.append(TrainingText(body, title or None))
     return texts
 
 
-def _texts_from_db(database_url: str | None) -> list[str]:
+def _texts_from_db(database_url: str | None):  # noqa: ANN202 - list[TrainingText]
     from sqlalchemy import select
 
+    from clue_pipeline.embedding.static_training import TrainingText
+    from clue_pipeline.normalise import normalise
     from clue_pipeline.storage.db import make_engine, session_scope
     from clue_pipeline.storage.migrate import upgrade
     from clue_pipeline.storage.models import Post
@@ -229,7 +247,8 @@ def _texts_from_db(database_url: str | None) -> list[str]:
     engine = make_engine(upgrade(database_url))
     with session_scope(engine) as session:
         texts = [
-            f"{t or ''} {x}".strip() for t, x in session.execute(select(Post.title, Post.text))
+            TrainingText(normalise(title, text).text, title or None)
+            for title, text in session.execute(select(Post.title, Post.text))
         ]
     engine.dispose()
-    return texts
+    return [t for t in texts if t.text]

@@ -9,7 +9,9 @@ from clue_pipeline.embedding.loading import load_embedder
 from clue_pipeline.embedding.sentence_transformer import SentenceTransformerEmbedder
 from clue_pipeline.embedding.static_training import (
     StaticTrainingSettings,
+    TrainingPair,
     TrainingText,
+    as_training_pairs,
     build_char_tokenizer,
     train_static_embedder,
 )
@@ -20,7 +22,9 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "StaticTrainingSettings",
     "TextEmbedder",
+    "TrainingPair",
     "TrainingText",
+    "as_training_pairs",
     "build_char_tokenizer",
     "l2_normalise",
     "load_embedder",

@@ -2,10 +2,19 @@
 
 The packaged MiniLM cannot read Chinese. A static embedding (one trained vector per
 character, averaged) learns which characters mean the same thing from the operator's own
-posts in a couple of CPU minutes, with MultipleNegativesRankingLoss on pairs that need no
-labels: a post's title with its body, and two random crops of one post. Labelled paraphrase
-pairs, when given, are added as positives. The result is a normal sentence-transformers
-model directory (``SentenceTransformer(path)`` loads it) that FAISS can index.
+posts in a couple of CPU minutes. Two objectives, summed:
+
+- MultipleNegativesRankingLoss on pairs that mean the same: a post's title with its body, two
+  random crops of one post, and the same-meaning pairs of labelled pair files. A labelled
+  pair's anchor also gets one of its known different-meaning partners as a hard negative.
+- CoSENT on labelled pairs (both labels), one pair file at a time: the cosine of every
+  same-meaning pair should rank above that of every different-meaning pair of the batch. This
+  is what ROC-AUC measures, and it teaches the model the near misses (same words, another
+  question) that in-batch negatives never show.
+
+The result is a normal sentence-transformers model directory (``SentenceTransformer(path)``
+loads it) that FAISS can index. Characters never seen in training map to ``[UNK]``, whose
+vector is zero, so they do not move a text's direction.
 """
 
 from __future__ import annotations
@@ -13,10 +22,11 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from clue_pipeline.errors import ClueError
 
@@ -36,6 +46,17 @@ class TrainingText:
 
 
 @dataclass(frozen=True)
+class TrainingPair:
+    """Two sentences and whether they mean the same (1) or not (0); ``source`` names the
+    file they came from (CoSENT compares pairs of one source with each other)."""
+
+    sentence1: str
+    sentence2: str
+    label: int = 1
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class StaticTrainingSettings:
     embedding_dim: int = 256
     epochs: int = 4
@@ -44,6 +65,11 @@ class StaticTrainingSettings:
     crops_per_text: int = 2
     min_token_count: int = 1
     scale: float = 20.0
+    #: weight of the CoSENT term on labelled pairs (0: ranking loss only)
+    pair_loss_weight: float = 1.0
+    pair_batch_size: int = 256
+    #: a known different-meaning partner as a third column of the ranking loss
+    hard_negatives: bool = True
     seed: int = 13
 
 
@@ -66,6 +92,29 @@ def build_char_tokenizer(texts: Iterable[str], min_count: int = 1):  # noqa: ANN
             vocab[token] = len(vocab)
     tokenizer.model = WordLevel(vocab, unk_token=UNKNOWN)
     return tokenizer
+
+
+def as_training_pairs(pairs: Iterable[Any]) -> list[TrainingPair]:
+    """TrainingPair, (a, b) (same meaning), (a, b, label) or anything with sentence1,
+    sentence2, label (and source) attributes, as TrainingPairs; empty sentences dropped."""
+    out = []
+    for pair in pairs:
+        if isinstance(pair, TrainingPair):
+            item = pair
+        elif isinstance(pair, tuple):
+            label = int(pair[2]) if len(pair) > 2 else 1
+            source = str(pair[3]) if len(pair) > 3 else ""
+            item = TrainingPair(str(pair[0]), str(pair[1]), label, source)
+        else:
+            item = TrainingPair(
+                str(pair.sentence1),
+                str(pair.sentence2),
+                int(pair.label),
+                str(getattr(pair, "source", "") or ""),
+            )
+        if item.sentence1.strip() and item.sentence2.strip():
+            out.append(item)
+    return out
 
 
 def training_pairs(
@@ -93,9 +142,18 @@ def _crop(text: str, rng: random.Random) -> str:
     return text[start : start + length]
 
 
+def _pair_sets(pairs: Sequence[TrainingPair]) -> list[list[TrainingPair]]:
+    """Labelled pairs by source, keeping the sources that have both labels (CoSENT needs a
+    same-meaning and a different-meaning pair to compare)."""
+    by_source: dict[str, list[TrainingPair]] = defaultdict(list)
+    for pair in pairs:
+        by_source[pair.source].append(pair)
+    return [items for items in by_source.values() if {p.label for p in items} >= {0, 1}]
+
+
 def train_static_embedder(
     texts: Sequence[TrainingText | str],
-    pairs: Sequence[tuple[str, str]] | None = None,
+    pairs: Sequence[Any] | None = None,
     *,
     out_dir: str | Path,
     epochs: int | None = None,
@@ -105,13 +163,16 @@ def train_static_embedder(
 ) -> Path:
     """Train a character StaticEmbedding model and save it to ``out_dir``.
 
-    ``texts``: posts (``TrainingText`` or plain strings); ``pairs``: optional known
-    paraphrase pairs (same meaning). ``progress(step, total_steps, loss)`` is called after
-    every batch. Returns the model directory."""
+    ``texts``: posts (``TrainingText`` or plain strings); ``pairs``: optional labelled
+    sentence pairs (see ``as_training_pairs``; a bare (a, b) means the same). ``progress(step,
+    total_steps, loss)`` is called after every batch. Returns the model directory."""
     import numpy as np
     import torch
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from sentence_transformers.sentence_transformer.losses import (
+        CoSENTLoss,
+        MultipleNegativesRankingLoss,
+    )
     from sentence_transformers.sentence_transformer.modules import StaticEmbedding
 
     base = settings or StaticTrainingSettings()
@@ -124,29 +185,51 @@ def train_static_embedder(
     )
     items = [t if isinstance(t, TrainingText) else TrainingText(text=t) for t in texts]
     items = [t for t in items if t.text and t.text.strip()]
-    positives = [(a, b) for a, b in (pairs or ()) if a and b and a.strip() and b.strip()]
+    labelled = as_training_pairs(pairs or ())
+    positives = [(p.sentence1, p.sentence2) for p in labelled if p.label == 1]
     if not items and not positives:
-        raise ClueError("cannot train the embedder: no texts and no pairs to learn from")
+        raise ClueError(
+            "cannot train the embedder: no texts and no same-meaning pairs to learn from"
+        )
 
     rng = random.Random(settings.seed)
     torch.manual_seed(settings.seed)
     np.random.seed(settings.seed)
     vocabulary_texts = [t.text for t in items] + [t.title for t in items if t.title]
-    vocabulary_texts += [s for pair in positives for s in pair]
+    vocabulary_texts += [s for p in labelled for s in (p.sentence1, p.sentence2)]
     tokenizer = build_char_tokenizer(vocabulary_texts, settings.min_token_count)
     static = StaticEmbedding(tokenizer, embedding_dim=settings.embedding_dim)
     torch.nn.init.normal_(static.embedding.weight, std=0.1)
+    unknown = tokenizer.token_to_id(UNKNOWN)
+    with torch.no_grad():
+        static.embedding.weight[unknown] = 0.0
     model = SentenceTransformer(modules=[static], device="cpu")
-    loss_fn = MultipleNegativesRankingLoss(model, scale=settings.scale)
+    ranking_loss = MultipleNegativesRankingLoss(model, scale=settings.scale)
+    pair_loss = CoSENTLoss(model, scale=settings.scale)
     optimizer = torch.optim.Adam(static.parameters(), lr=settings.learning_rate)
+
+    different: dict[str, list[str]] = defaultdict(list)
+    for p in labelled:
+        if p.label == 0:
+            different[p.sentence1].append(p.sentence2)
+            different[p.sentence2].append(p.sentence1)
+    sentence_pool = sorted({s for p in labelled for s in (p.sentence1, p.sentence2)})
+    use_negatives = settings.hard_negatives and bool(different)
+    pair_sets = _pair_sets(labelled) if settings.pair_loss_weight > 0 else []
+
+    def embed(batch: Sequence[str]):  # noqa: ANN202 - a torch tensor
+        return static(static.preprocess(list(batch)))["sentence_embedding"]
 
     per_epoch = [training_pairs(items, positives, rng, settings.crops_per_text)]
     steps_per_epoch = -(-len(per_epoch[0]) // settings.batch_size)
     total = steps_per_epoch * settings.epochs
     log.info(
-        "training static embedder: vocabulary %d, %d pairs/epoch, %d epochs",
+        "training static embedder: vocabulary %d, %d ranking pairs/epoch, %d labelled pair "
+        "set(s) for CoSENT, hard negatives %s, %d epochs",
         tokenizer.get_vocab_size(),
         len(per_epoch[0]),
+        len(pair_sets),
+        "on" if use_negatives else "off",
         settings.epochs,
     )
     started, step = time.monotonic(), 0
@@ -161,12 +244,33 @@ def train_static_embedder(
             batch = epoch_pairs[start : start + settings.batch_size]
             if len(batch) < 2:
                 continue
-            anchors = static(static.preprocess([a for a, _ in batch]))["sentence_embedding"]
-            targets = static(static.preprocess([b for _, b in batch]))["sentence_embedding"]
-            loss = loss_fn.compute_loss_from_embeddings([anchors, targets], None)
+            columns = [embed([a for a, _ in batch]), embed([b for _, b in batch])]
+            if use_negatives:
+                columns.append(
+                    embed(
+                        [
+                            rng.choice(different[a])
+                            if a in different
+                            else rng.choice(sentence_pool)
+                            for a, _ in batch
+                        ]
+                    )
+                )
+            loss = ranking_loss.compute_loss_from_embeddings(columns, None)
+            if pair_sets:
+                chosen = rng.choice(pair_sets)
+                sample = rng.sample(chosen, min(settings.pair_batch_size, len(chosen)))
+                left = embed([p.sentence1 for p in sample])
+                right = embed([p.sentence2 for p in sample])
+                labels = torch.tensor([float(p.label) for p in sample])
+                loss = loss + settings.pair_loss_weight * pair_loss.compute_loss_from_embeddings(
+                    [left, right], labels
+                )
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            with torch.no_grad():
+                static.embedding.weight[unknown] = 0.0
             step += 1
             if progress is not None:
                 progress(step, total, loss.item())

@@ -56,38 +56,78 @@ def missing_char_ngram_parts(spec: Mapping[str, Any] | str) -> list[Path]:
     return missing
 
 
+def missing_parts(spec: Mapping[str, Any] | str) -> list[Mapping[str, Any]]:
+    """Trainable parts (character n-grams, a StaticEmbedding under the project) whose model
+    directory does not exist yet."""
+    from clue_pipeline.embedding.char_ngram import CONFIG_FILE
+
+    missing = []
+    for part in embedder_parts(spec):
+        if part.get("kind") == "char_ngram" and part.get("path"):
+            if not (settings.resolve_path(str(part["path"])) / CONFIG_FILE).is_file():
+                missing.append(part)
+            continue
+        directory = _trainable_model_dir(part)
+        if directory is not None and not (directory / "modules.json").is_file():
+            missing.append(part)
+    return missing
+
+
+def bootstrap_missing_parts(spec: Mapping[str, Any] | str, texts: Sequence[Any]) -> list[Path]:
+    """Train the parts that were never trained on ``texts`` (the stored posts), so a fresh
+    installation groups from its first run; ``clues embedder train`` retrains them later
+    with the operator's labelled pairs. Returns the directories written."""
+    missing = missing_parts(spec)
+    if not missing or not texts:
+        return []
+    log.info("training never-trained embedder parts on %d stored posts", len(texts))
+    return train_configured_embedder(texts, (), spec={"kind": "combined", "parts": missing})
+
+
 def train_configured_embedder(
-    texts: Sequence[str],
-    pairs: Sequence[tuple[str, str]] = (),
+    texts: Sequence[Any],
+    pairs: Sequence[Any] = (),
     *,
     spec: Mapping[str, Any] | str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Train every trainable part of the configured embedder; returns the
-    directories written."""
+    directories written. ``pairs``: labelled sentence pairs (``labelled_data.Pair``,
+    ``TrainingPair`` or (a, b[, label]) tuples) for the StaticEmbedding parts."""
     from clue_pipeline.processing.config import load_processing_config
 
     spec = spec if spec is not None else load_processing_config().embedder
     say = progress or (lambda message: log.info(message))
-    texts = [t for t in texts if t and t.strip()]
-    if not texts:
+    from clue_pipeline.embedding.static_training import (
+        TrainingText,
+        as_training_pairs,
+        train_static_embedder,
+    )
+
+    items = [t if isinstance(t, TrainingText) else TrainingText(str(t)) for t in texts]
+    items = [t for t in items if t.text and t.text.strip()]
+    if not items:
         raise ClueError("the embedder needs texts to learn from; none were given")
+    labelled = as_training_pairs(pairs)
+    # the n-gram idf also sees the pairs' sentences: short questions weigh their words too
+    corpus = [t.text for t in items] + sorted(
+        {s for p in labelled for s in (p.sentence1, p.sentence2)}
+    )
     written: list[Path] = []
     for part in embedder_parts(spec):
         if part.get("kind") == "char_ngram":
             path = settings.resolve_path(str(part["path"]))
-            say(f"fitting character n-gram idf on {len(texts)} texts")
-            written.append(fit_char_ngram(path, texts))
+            say(f"fitting character n-gram idf on {len(corpus)} texts")
+            written.append(fit_char_ngram(path, corpus))
             continue
         directory = _trainable_model_dir(part)
         if directory is None:
             continue
-        from clue_pipeline.embedding.static_training import train_static_embedder
 
         def step(done: int, total: int, loss: float, name: str = directory.name) -> None:
             say(f"training {name}: step {done}/{total}, loss {loss:.3f}")
 
-        written.append(train_static_embedder(texts, list(pairs), out_dir=directory, progress=step))
+        written.append(train_static_embedder(items, labelled, out_dir=directory, progress=step))
     if not written:
         raise ClueError(
             "the configured embedder has no part to train here (a hub model or the packaged "

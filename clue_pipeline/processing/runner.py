@@ -107,24 +107,22 @@ def rebuild_index(engine: Engine, context: ProcessingContext) -> VectorIndex:
 
 
 def bootstrap_embedder(engine: Engine, config: ProcessingConfig) -> None:
-    """A character n-gram part that was never fitted is fitted on the stored
-    posts (seconds), so a fresh installation groups from its first run.
-    ``clues embedder train`` refits it, and trains the other parts, later."""
-    from clue_pipeline.embedding.training import fit_char_ngram, missing_char_ngram_parts
+    """Embedder parts that were never trained (character n-gram idf, a character
+    StaticEmbedding under var/) are trained on the stored posts (seconds for a demo,
+    minutes for 100,000 posts), so a fresh installation groups from its first run.
+    ``clues embedder train`` retrains them, with labelled pairs, later."""
+    from clue_pipeline.embedding.static_training import TrainingText
+    from clue_pipeline.embedding.training import bootstrap_missing_parts, missing_parts
 
-    missing = missing_char_ngram_parts(config.embedder)
-    if not missing:
+    if not missing_parts(config.embedder):
         return
     with session_scope(engine) as session:
         texts = [
-            normalise(title, text).text
+            TrainingText(normalise(title, text).text, title or None)
             for title, text in session.execute(select(Post.title, Post.text).limit(200_000))
         ]
-    if not texts:
-        return
-    for path in missing:
-        log.info("fitting the character n-gram embedder on %d stored posts: %s", len(texts), path)
-        fit_char_ngram(path, texts)
+    for path in bootstrap_missing_parts(config.embedder, [t for t in texts if t.text]):
+        log.info("embedder part trained on %d stored posts: %s", len(texts), path)
 
 
 def _load_index(engine: Engine, context: ProcessingContext) -> VectorIndex:
