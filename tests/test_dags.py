@@ -358,6 +358,8 @@ def test_nightly_run_fills_the_queue_and_a_rerun_of_the_night_duplicates_nothing
 ) -> None:
     browser = CHROMIUM.exists()  # without Chromium the microblog cannot be read
     monkeypatch.setenv("CLUES_PLATFORMS", str(demo_platforms(tmp_path, browser=browser)))
+    # the demo's own processing (too few posts to train the sentence model)
+    monkeypatch.setenv("CLUES_PROCESSING", str(ROOT / "config" / "processing.demo.yaml"))
     monkeypatch.setenv("CLUES_DATABASE_URL", sqlite_url)
     corpus = load_corpus()
     expected = Counter(p.platform for p in corpus if browser or p.platform != "microblog")
@@ -447,6 +449,7 @@ def test_a_failing_platform_is_retried_recorded_and_the_others_fill_the_queue(
     monkeypatch.setenv(
         "CLUES_PLATFORMS", str(demo_platforms(tmp_path, broken="gov_board", browser=False))
     )
+    monkeypatch.setenv("CLUES_PROCESSING", str(ROOT / "config" / "processing.demo.yaml"))
     corpus = load_corpus()
     healthy = Counter(p.platform for p in corpus if p.platform not in ("gov_board", "microblog"))
 
