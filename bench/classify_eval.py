@@ -1,7 +1,8 @@
-"""Held-out (stratified 80/20) and 5-fold CV figures of the relevance filter and category
-classifier on the real data in ../shared/data (or $CLUES_SHARED_DATA).
+"""Held-out (stratified 80/20) and repeated stratified k-fold CV figures (mean ± sd over all
+folds of all repeats) of the relevance filter and category classifier on the real data in
+../shared/data (or $CLUES_SHARED_DATA).
 
-    .venv/bin/python bench/classify_eval.py [--folds 5]
+    .venv/bin/python bench/classify_eval.py [--folds 5] [--repeats 1] [--only FILE]
 """
 
 from __future__ import annotations
@@ -61,24 +62,32 @@ def show(name: str, runs: list[dict]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=1, help="CV repeats, seeds 0, 1, ...")
+    parser.add_argument("--only", help="measure only this file of the real data")
     args = parser.parse_args()
     data = shared_data()
     if not data.is_dir():
         print(f"real data {data} absent: nothing to measure", file=sys.stderr)
         return 1
     for file in ("messages_labelled_dev.jsonl", "relevance_dev.jsonl"):
+        if args.only and file != args.only:
+            continue
         records = read(data / file)
         labels = [r["label"] for r in records]
         train_part, test_part = train_test_split(
             records, test_size=0.2, stratify=labels, random_state=0
         )
         show(f"{file} held-out 80/20", [one_split(train_part, test_part)])
-        folds = StratifiedKFold(args.folds, shuffle=True, random_state=0)
-        runs = [
-            one_split([records[i] for i in tr], [records[i] for i in te])
-            for tr, te in folds.split(records, labels)
-        ]
-        show(f"{file} {args.folds}-fold CV", runs)
+        runs = []
+        for seed in range(args.repeats):
+            folds = StratifiedKFold(args.folds, shuffle=True, random_state=seed)
+            runs += [
+                one_split([records[i] for i in tr], [records[i] for i in te])
+                for tr, te in folds.split(records, labels)
+            ]
+        show(f"{file} {args.repeats}x{args.folds}-fold CV", runs)
+        lowest = {k: min(r[k] for r in runs) for k in FIGURES if runs[0][k] is not None}
+        print(f"{file} lowest fold: " + "  ".join(f"{k}={v:.4f}" for k, v in lowest.items()))
     return 0
 
 

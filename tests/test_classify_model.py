@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from clue_pipeline.classify import NOISE_LABEL, ClassifierModel, Prediction, train
+from clue_pipeline.classify import NOISE_LABEL, ClassifierModel, Prediction, form, train
+from clue_pipeline.classify.form import form_features
 from clue_pipeline.classify.metrics import evaluate
-from clue_pipeline.classify.model import METADATA_FILE
+from clue_pipeline.classify.model import FORMAT_VERSION, METADATA_FILE
 from clue_pipeline.classify.text import normalise
 from clue_pipeline.errors import ClueError
 
@@ -135,6 +136,36 @@ def test_load_incompatible_model_is_refused(model: ClassifierModel, tmp_path: Pa
         ClassifierModel.load(tmp_path)
 
 
+def test_model_of_an_older_format_version_says_retrain(
+    model: ClassifierModel, tmp_path: Path
+) -> None:
+    model.save(tmp_path)
+    metadata = json.loads((tmp_path / METADATA_FILE).read_text(encoding="utf-8"))
+    assert metadata["format_version"] == FORMAT_VERSION
+    metadata["format_version"] = FORMAT_VERSION - 1
+    (tmp_path / METADATA_FILE).write_text(json.dumps(metadata), encoding="utf-8")
+    with pytest.raises(ClueError, match=rf"version {FORMAT_VERSION - 1}, expected .*retrain"):
+        ClassifierModel.load(tmp_path)
+
+
+def test_form_features_bucket_length_and_count_question_marks() -> None:
+    texts = ["短", "a" * 15, "a" * 16, "a" * 40 + "??", "a" * 600 + "????", "a" * 9000, ""]
+    matrix = form_features(texts).toarray()
+    assert matrix.shape == (len(texts), form.WIDTH)
+    buckets = matrix[:, : form.LENGTH_BUCKETS]
+    assert buckets.sum(axis=1).tolist() == [1.0] * len(texts)  # exactly one bucket each
+    assert buckets.argmax(axis=1).tolist() == [0, 0, 1, 2, 6, 8, 0]
+    assert matrix[:, -1].tolist() == pytest.approx([0, 0, 0, 2 / 3, 1, 0, 0])
+
+
+def test_relevance_filter_learns_from_form(model: ClassifierModel) -> None:
+    """The toy noise is shorter than the toy issues: the filter's weight on the shortest
+    length bucket comes out negative, and the n-gram columns are followed by the form ones."""
+    coef = model.relevance_svm.coef_[0]
+    assert len(coef) == len(model.features.feature_names()) + form.WIDTH
+    assert coef[-form.WIDTH] < 0 < coef[-form.WIDTH + 1]
+
+
 def test_without_noise_labels_everything_is_relevant() -> None:
     no_noise = {k: v for k, v in EXAMPLES.items() if k != NOISE_LABEL}
     model = train(labelled(no_noise))
@@ -159,10 +190,11 @@ def test_progress_is_reported() -> None:
 
 
 def test_metrics_shape_and_values(model: ClassifierModel) -> None:
+    # issues as long as the training issues: the relevance filter also reads the length
     records = [
-        {"text": "老板欠了我们半年工资不给", "label": "劳动和社会保障"},
-        {"text": "化工厂排放废气污染严重", "label": "环境保护"},
-        {"text": "化工厂排放废气污染严重", "label": "城乡建设"},  # deliberately wrong gold
+        {"text": "老板欠了我们半年工资不给，工人们要求发工资", "label": "劳动和社会保障"},
+        {"text": "小区附近的化工厂排放废气，气味难闻污染严重", "label": "环境保护"},
+        {"text": "小区附近的化工厂排放废气，气味难闻污染严重", "label": "城乡建设"},  # wrong gold
         {"text": "这部电影的结局你们看懂了吗", "label": NOISE_LABEL},
     ]
     figures = evaluate(model, records)
