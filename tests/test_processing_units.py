@@ -10,7 +10,8 @@ import numpy as np
 
 from clue_pipeline.index import IndexSettings, VectorIndex
 from clue_pipeline.normalise import normalise
-from clue_pipeline.processing.config import GroupingConfig, PriorityConfig
+from clue_pipeline.processing.config import GroupingConfig, PriorityConfig, ProcessingConfig
+from clue_pipeline.processing.context import ProcessingContext
 from clue_pipeline.processing.grouping import Neighbour, Place, decide, place_adjustment
 from clue_pipeline.processing.priority import clue_priority
 
@@ -99,3 +100,15 @@ def test_index_exact_then_approximate_and_persisted(tmp_path: Path) -> None:
 def test_empty_index_search_returns_no_ids() -> None:
     sims, ids = VectorIndex(8).search(np.ones((2, 8), dtype=np.float32), 4)
     assert ids.shape == (2, 4) and (ids == -1).all()
+
+
+def test_an_urgent_post_is_never_filtered_as_noise() -> None:
+    # keywords alone would call both noise at this score; the urgency rules keep the hazard
+    config = ProcessingConfig(relevance={"catalogue_min_score": 1000})
+    hazard, ordinary = ProcessingContext(config).judge(
+        ["电梯困人 星河湾小区 里面有小朋友在哭", "小区门口的路灯不亮了"]
+    )
+    assert hazard.relevant and hazard.urgent
+    assert hazard.relevance_reason.startswith("urgency: ")
+    assert "overrides the filter (catalogue: " in hazard.relevance_reason
+    assert not ordinary.relevant and not ordinary.urgent

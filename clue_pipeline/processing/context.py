@@ -92,7 +92,7 @@ class ProcessingContext:
                 self._fill_item(judgement, text, prediction.category)
             else:
                 self._fill_item(judgement, text, None)
-            judgements.append(judgement)
+            judgements.append(_urgent_is_never_noise(judgement))
         return judgements
 
     def catalog_has(self, category: str) -> bool:
@@ -121,7 +121,7 @@ class ProcessingContext:
             category_terms=list(best.matched_terms) if best else [],
         )
         self._fill_item(judgement, text, judgement.category, best)
-        return judgement
+        return _urgent_is_never_noise(judgement)
 
     def _fill_item(self, judgement: Judgement, text: str, category: str | None, match=None) -> None:  # noqa: ANN001
         if match is None:
@@ -141,3 +141,17 @@ class ProcessingContext:
         judgement.urgent = urgency.urgent
         judgement.urgency_reasons = list(urgency.reasons)
         judgement.urgency_terms = list(urgency.matched)
+
+
+def _urgent_is_never_noise(judgement: Judgement) -> Judgement:
+    """A post that reads as a safety hazard or a basic-living emergency (the urgency rules)
+    reaches the queue even when the relevance filter called it noise: a missed emergency
+    costs far more than a noisy post. The filter's own verdict stays in the reason."""
+    if judgement.relevant or not judgement.urgent:
+        return judgement
+    judgement.relevant = True
+    judgement.relevance_reason = (
+        f"urgency: {', '.join(judgement.urgency_reasons)} overrides the filter "
+        f"({judgement.relevance_reason})"
+    )
+    return judgement
