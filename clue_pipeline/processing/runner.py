@@ -285,7 +285,6 @@ def _process_batch(
             report.urgent_posts += int(judgement.urgent)
         else:
             report.noise += 1
-    session.flush()
 
     to_group = [
         (post, analysis, judgement)
@@ -294,7 +293,10 @@ def _process_batch(
     ]
     touched: set[int] = {a.clue_id for a in analyses if a.clue_id is not None}
     if to_group:
-        touched |= _group(session, to_group, index, context, config, now, report)
+        # the batch's analyses are written once, with their clue, by _group's flush (its
+        # queries read earlier batches only, so nothing needs flushing before them)
+        with session.no_autoflush:
+            touched |= _group(session, to_group, index, context, config, now, report)
     for post in posts:
         post.processed_at = now
     tick = time.perf_counter()
