@@ -142,6 +142,18 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(items)} distinct posts; {len(groups)} problems with {sum(map(len, groups))} posts "
         f"(gold from the replies)"
     )
+    window = timedelta(days=config.grouping.window_days)
+    gaps = [
+        abs(items[a]["published_at"] - items[b]["published_at"])
+        for group in groups
+        for n, a in enumerate(group)
+        for b in group[n + 1 :]
+    ]
+    print(
+        f"gold pairs posted within window_days ({window.days}) of each other: "
+        f"{sum(g <= window for g in gaps) / len(gaps):.2f} (recall above this needs clues "
+        "that chain across the window)"
+    )
     texts = [normalise(i["title"], i["text"]).text for i in items]
     from clue_pipeline.embedding import TrainingText
 

@@ -14,6 +14,7 @@ only the grouping evaluation reads.
 
     .venv/bin/python bench/similarity_eval.py [--epochs 4] [--threads 2] [--no-minilm]
         [--pair-loss-weight 1.0] [--no-hard-negatives] [--positives-only]
+        [--long-weights 0.5 0.8]
 """
 
 from __future__ import annotations
@@ -207,6 +208,13 @@ def main(argv: list[str] | None = None) -> int:
         "--positives-only", action="store_true", help="train on same-meaning pairs only"
     )
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--long-weights",
+        type=float,
+        nargs="*",
+        default=[0.5, 0.8],
+        help="n-gram weights for long texts to evaluate as length-adaptive mixes",
+    )
     parser.add_argument("--no-minilm", action="store_true")
     parser.add_argument("--model-dir", type=Path, help="keep the trained models here")
     args = parser.parse_args(argv)
@@ -340,6 +348,24 @@ def main(argv: list[str] | None = None) -> int:
     assert np.allclose((check * check_b).sum(1), combined_scores["lcqmc-test"][:200], atol=1e-4)
     print(f"\nchosen weights: char_ngram {best_w:.1f}, static {1 - best_w:.1f}")
     report("combined", combined_scores, combined_vectors)
+
+    # length-adaptive weights: the chosen mix for short texts, more n-gram weight for long
+    # ones (CombinedEmbedder long_weights; each text carries its own weights)
+    print("\nlength-adaptive (char_ngram weight: chosen for <= 20 chars, LONG for >= 60 chars)")
+    for long_w in args.long_weights:
+        adaptive = CombinedEmbedder(
+            [(ngram, best_w), (static, 1 - best_w)],
+            long_weights=[long_w, 1 - long_w],
+            length_range=(20, 60),
+        )
+        cache: dict = {}
+        scores = {k: pair_scores(adaptive, p, cache) for k, p in evaluation.items()}
+        dev_a = np.concatenate([scores[f"{n}-dev"] for n in splits])
+        dev_y = np.concatenate([splits[n]["dev"].label for n in splits])
+        t = threshold_for_precision(dev_a, dev_y, TARGET_PRECISION)
+        p_, r_, _ = prf(scores["lcqmc-test"], evaluation["lcqmc-test"].label, t)
+        report(f"adaptive LONG={long_w:.1f}", scores, adaptive.encode(corpus_texts))
+        print(f"  auto_merge from dev t={t:.3f}: lcqmc-test precision={p_:.3f} recall={r_:.3f}")
 
     # thresholds on dev (lcqmc + bq dev), checked on test
     dev_scores = np.concatenate([combined_scores[f"{n}-dev"] for n in splits])

@@ -22,7 +22,6 @@ SHARED = Path(
 )
 
 MINIMAL = """\
-dispatch: {urgent_minutes: 30, normal_minutes: 120}
 categories:
   - name: 城乡建设
     code: CX
@@ -57,8 +56,6 @@ def test_shipped_catalogue_has_the_three_levels(catalog):
     assert len(catalog.categories) == 15
     assert len({s.name for c in catalog.categories for s in c.subcategories}) == 103
     assert len(catalog.all_items()) == 517
-    assert catalog.dispatch.minutes(urgent=True) == 30
-    assert catalog.dispatch.minutes(urgent=False) == 120
     for _, _, item in catalog.all_items():
         assert 5 <= len(item.keywords) <= 15, item.code
 
@@ -103,10 +100,11 @@ def test_minimal_catalogue_loads():
             "the top of the file",
         ),
         (
-            "urgent_minutes: 30",
-            "urgent_minutes: 0",
-            "t.yaml: dispatch.urgent_minutes: expected a number >= 1, got 0; hint: minutes, "
-            "e.g. 30",
+            "categories:\n",
+            "dispatch: {urgent_minutes: 30}\ncategories:\n",
+            "t.yaml: dispatch: the catalogue no longer sets dispatch deadlines; hint: set "
+            "dispatch.urgent_minutes and dispatch.normal_minutes in config/workflow.yaml "
+            "(CLUES_WORKFLOW) and delete this key",
         ),
         (
             "    code: CX\n",

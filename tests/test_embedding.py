@@ -163,6 +163,61 @@ def test_combined_vectors_go_into_faiss(ngram: CharNgramEmbedder, static_dir: Pa
     assert found[0][0] == 0 and scores[0][0] == pytest.approx(1.0, abs=1e-5)
 
 
+def test_length_adaptive_weights_mix_cosines_by_each_texts_length(
+    ngram: CharNgramEmbedder, static_dir: Path
+) -> None:
+    static = SentenceTransformerEmbedder(static_dir)
+    adaptive = CombinedEmbedder(
+        [(ngram, 0.2), (static, 0.8)], long_weights=[0.8, 0.2], length_range=(10, 30)
+    )
+    short, long = "路灯坏了", POSTS[0].text  # 4 and 31 characters
+    texts = [short, long, POSTS[1].text]
+    weights = adaptive.text_weights(texts)
+    np.testing.assert_allclose(weights, [[0.2, 0.8], [0.8, 0.2], [0.8, 0.2]])
+    vectors = adaptive.encode(texts)
+    _unit(vectors)
+    cos_n = ngram.encode(texts) @ ngram.encode(texts).T
+    cos_s = static.encode(texts) @ static.encode(texts).T
+    # two long texts: the long weights; a short and a long one: sqrt of both texts' weights
+    expected_long = 0.8 * cos_n[1, 2] + 0.2 * cos_s[1, 2]
+    expected_mixed = np.sqrt(0.2 * 0.8) * cos_n[0, 1] + np.sqrt(0.8 * 0.2) * cos_s[0, 1]
+    assert float(vectors[1] @ vectors[2]) == pytest.approx(expected_long, abs=1e-5)
+    assert float(vectors[0] @ vectors[1]) == pytest.approx(expected_mixed, abs=1e-5)
+    # halfway through the range, halfway between the weights
+    middle = adaptive.text_weights(["x" * 20])[0]
+    np.testing.assert_allclose(middle, [0.5, 0.5])
+    plain = CombinedEmbedder([(ngram, 0.2), (static, 0.8)])
+    assert adaptive.fingerprint != plain.fingerprint
+    np.testing.assert_allclose(plain.text_weights(texts), [[0.2, 0.8]] * 3)
+
+
+def test_load_embedder_reads_long_weights_and_checks_them(
+    ngram: CharNgramEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLUES_HOME", str(tmp_path))
+    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
+    ngram.save(tmp_path / "var" / "models" / "char_ngram")
+    part = {"kind": "char_ngram", "path": "var/models/char_ngram"}
+    spec = {
+        "kind": "combined",
+        "length_range": [10, 40],
+        "parts": [{**part, "weight": 0.2, "long_weight": 0.7}, {**part, "weight": 0.8}],
+    }
+    embedder = load_embedder(spec)
+    assert isinstance(embedder, CombinedEmbedder)
+    # a part without long_weight keeps its weight for long texts too
+    assert embedder.long_weights == pytest.approx([0.7 / 1.5, 0.8 / 1.5])
+    assert embedder.length_range == (10, 40)
+    with pytest.raises(ConfigError, match=r"parts\[0\].long_weight: expected a number >= 0"):
+        load_embedder({**spec, "parts": [{**part, "weight": 1, "long_weight": -1}]})
+    with pytest.raises(ConfigError, match=r"embedder.length_range: expected \[short_chars, long"):
+        load_embedder({**spec, "length_range": [40, 10]})
+    with pytest.raises(ConfigError, match=r"embedder.length_range: has no effect"):
+        load_embedder(
+            {"kind": "combined", "length_range": [5, 9], "parts": [{**part, "weight": 1}]}
+        )
+
+
 def test_load_embedder_builds_a_combined_embedder(
     ngram: CharNgramEmbedder, static_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

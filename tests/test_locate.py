@@ -97,6 +97,43 @@ def test_duplicate_names_are_refused():
         parse_gazetteer(data, "gaz.yaml")
 
 
+def test_coordinates_come_from_the_most_precise_place_that_has_them():
+    data = _mini()
+    data["districts"][0]["at"] = [30.1, 115.1]
+    data["districts"][0]["streets"][0]["at"] = [30.2, 115.2]
+    data["landmarks"][0]["at"] = {"lat": 30.3, "long": 115.3}
+    gaz = parse_gazetteer(data)
+    place = {"district": "东湖区", "street": "湖滨街道", "community": "柳岸社区"}
+    assert gaz.coordinates(**place, landmark="东湖公园").lat == 30.3
+    assert gaz.coordinates(**place).lat == 30.2  # the community has none
+    assert gaz.coordinates(district="东湖区", street="东湖街道").long == 115.1
+    assert gaz.coordinates(district="江北区") is None
+    assert gaz.coordinates() is None
+
+
+def test_every_place_of_the_project_gazetteer_has_coordinates():
+    gaz = load_gazetteer(GAZETTEER)
+    for district in gaz.districts:
+        assert district.at is not None, district.name
+        assert all(street.at is not None for street in district.streets), district.name
+    assert all(landmark.at is not None for landmark in gaz.landmarks)
+
+
+@pytest.mark.parametrize(
+    ("at", "message"),
+    [
+        ([30.1], "gaz.yaml: districts[0].at: Value error, expected [latitude, longitude], got 1"),
+        ([95, 115], "gaz.yaml: districts[0].at.lat: Input should be less than or equal to 90"),
+    ],
+)
+def test_bad_coordinates_name_the_field(at, message):
+    data = _mini()
+    data["districts"][0]["at"] = at
+    with pytest.raises(ConfigError) as exc:
+        parse_gazetteer(data, "gaz.yaml")
+    assert str(exc.value).startswith(message)
+
+
 def test_bad_yaml_and_missing_file_are_one_line_errors(tmp_path):
     bad = tmp_path / "gazetteer.yaml"
     bad.write_text("city: 云江市\ndistricts: [\n", encoding="utf-8")

@@ -11,6 +11,7 @@ from workflow_data import T0, add_post, make_clue
 
 from clue_pipeline import settings
 from clue_pipeline.catalog import load_catalog
+from clue_pipeline.locate import load_gazetteer
 from clue_pipeline.privacy import ID_MASK, PHONE_MASK
 from verification import claims, decisions, filing, orders
 from verification.export import CSV_COLUMNS, open311, orders_csv
@@ -90,6 +91,8 @@ def test_open311_has_exactly_the_fields_of_the_georeport_v2_spec(engine) -> None
     assert (opened["status"], done["status"]) == ("open", "closed")
     assert opened["agency_responsible"] == "城市管理和综合执法局"
     assert opened["address"] == "江北区"
+    jiangbei = load_gazetteer(settings.gazetteer_file()).district("江北区").at
+    assert (opened["lat"], opened["long"]) == (jiangbei.lat, jiangbei.long)
     assert opened["media_url"] == "http://forum.invalid/media/lamp.jpg"
     assert datetime.fromisoformat(opened["expected_datetime"]) == T0 + timedelta(
         minutes=120, days=10

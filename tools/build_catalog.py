@@ -835,7 +835,6 @@ def build(rows: list[tuple[str, str, str]], knowledge: list[CategorySpec]) -> di
         )
     return {
         "version": 1,
-        "dispatch": {"urgent_minutes": 30, "normal_minutes": 120},
         "categories": categories,
     }
 
@@ -849,9 +848,9 @@ HEADER = """\
 #
 # Top level
 #   version          format version of this file (1)
-#   dispatch         dispatch tiers in minutes: urgent clues within urgent_minutes,
-#                    ordinary ones within normal_minutes
 #   categories       the level-1 categories (一级分类), in display order
+# Dispatch deadlines (30 minutes urgent, 2 hours ordinary) are set in
+# config/workflow.yaml, not here.
 #
 # A category
 #   name             level-1 name, unique

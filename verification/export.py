@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from clue_pipeline import settings
 from clue_pipeline.catalog import Catalog, load_catalog
+from clue_pipeline.locate import Gazetteer, load_gazetteer
 from clue_pipeline.privacy import mask_personal
 from clue_pipeline.storage.models import WorkOrder
 from verification.config import WorkflowConfig, load_workflow_config
@@ -70,7 +71,19 @@ def _status_notes(order: WorkOrder) -> str:
     return order.state
 
 
-def service_request(order: WorkOrder, config: WorkflowConfig) -> dict[str, Any]:
+def service_request(
+    order: WorkOrder, config: WorkflowConfig, gazetteer: Gazetteer | None = None
+) -> dict[str, Any]:
+    at = (
+        gazetteer.coordinates(
+            district=order.district,
+            street=order.street,
+            community=order.community,
+            landmark=order.landmark,
+        )
+        if gazetteer
+        else None
+    )
     return {
         "service_request_id": str(order.id),
         "status": "closed" if order.state in DONE else "open",
@@ -86,8 +99,8 @@ def service_request(order: WorkOrder, config: WorkflowConfig) -> dict[str, Any]:
         "address": address_of(order),
         "address_id": None,
         "zipcode": None,
-        "lat": None,
-        "long": None,
+        "lat": at.lat if at else None,
+        "long": at.long if at else None,
         "media_url": media_url(order),
     }
 
@@ -108,13 +121,16 @@ def open311(
     state: str | None = None,
     catalog: Catalog | None = None,
     config: WorkflowConfig | None = None,
+    gazetteer: Gazetteer | None = None,
 ) -> dict[str, Any]:
-    """``{"services": [...], "requests": [...]}`` in GeoReport v2 fields."""
+    """``{"services": [...], "requests": [...]}`` in GeoReport v2 fields; ``lat``/``long``
+    from the gazetteer's coordinates of each order's most precise place."""
     catalog = catalog or load_catalog(settings.catalog_file())
     config = config or load_workflow_config()
+    gazetteer = gazetteer or load_gazetteer(settings.gazetteer_file())
     session, owned = session_of(session_or_engine)
     try:
-        requests = [service_request(o, config) for o in _orders(session, state)]
+        requests = [service_request(o, config, gazetteer) for o in _orders(session, state)]
     finally:
         if owned:
             session.close()

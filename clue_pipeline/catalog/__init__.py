@@ -4,14 +4,13 @@ configurable urgency rules of ``config/urgency.yaml``."""
 
 from clue_pipeline.catalog.loader import load_catalog
 from clue_pipeline.catalog.matcher import CatalogMatcher, ItemMatch
-from clue_pipeline.catalog.models import Catalog, Category, DispatchTiers, Item, Subcategory
+from clue_pipeline.catalog.models import Catalog, Category, Item, Subcategory
 from clue_pipeline.catalog.urgency import Urgency, UrgencyRules
 
 __all__ = [
     "Catalog",
     "CatalogMatcher",
     "Category",
-    "DispatchTiers",
     "Item",
     "ItemMatch",
     "Subcategory",

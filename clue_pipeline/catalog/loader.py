@@ -13,13 +13,12 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from clue_pipeline import settings
-from clue_pipeline.catalog.models import Catalog, Category, DispatchTiers, Item, Subcategory
+from clue_pipeline.catalog.models import Catalog, Category, Item, Subcategory
 from clue_pipeline.errors import ConfigError
 
 # The model found under each list/mapping key, to suggest known keys.
 _MODEL_UNDER: dict[str | None, type[BaseModel]] = {
     None: Catalog,
-    "dispatch": DispatchTiers,
     "categories": Category,
     "subcategories": Subcategory,
     "items": Item,
@@ -35,8 +34,6 @@ _HINTS: dict[str, str] = {
     "items": "a subcategory needs at least one item",
     "subcategories": "a category needs at least one subcategory",
     "categories": "the catalogue needs at least one category",
-    "urgent_minutes": "minutes, e.g. 30",
-    "normal_minutes": "minutes, e.g. 120",
     "version": "write version: 1",
 }
 
@@ -81,6 +78,12 @@ def parse_catalog(text: str, source: str = "<catalog>") -> Catalog:
         raise ConfigError(
             f"{source}: expected a mapping with 'categories', got {type(data).__name__}; "
             "hint: start from the shipped config/catalog.yaml"
+        )
+    if "dispatch" in data:
+        raise ConfigError(
+            f"{source}: dispatch: the catalogue no longer sets dispatch deadlines; hint: set "
+            "dispatch.urgent_minutes and dispatch.normal_minutes in config/workflow.yaml "
+            "(CLUES_WORKFLOW) and delete this key"
         )
     try:
         return Catalog.model_validate(data)

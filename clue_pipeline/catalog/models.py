@@ -17,16 +17,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class DispatchTiers(Strict):
-    """Minutes within which a clue must be dispatched, by tier."""
-
-    urgent_minutes: int = Field(30, ge=1, le=24 * 60)
-    normal_minutes: int = Field(120, ge=1, le=7 * 24 * 60)
-
-    def minutes(self, urgent: bool) -> int:
-        return self.urgent_minutes if urgent else self.normal_minutes
-
-
 class Item(Strict):
     """A level-3 matter: what is handled, by whom, how fast."""
 
@@ -78,7 +68,6 @@ class Category(Strict):
 
 class Catalog(Strict):
     version: Literal[1] = 1
-    dispatch: DispatchTiers = DispatchTiers()
     categories: list[Category] = Field(min_length=1)
     _code_index: dict[str, tuple[Item, Category, Subcategory]] | None = PrivateAttr(None)
 

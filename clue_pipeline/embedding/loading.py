@@ -5,6 +5,8 @@ Accepted specs (paths relative to the project home):
     {"kind": "sentence_transformers", "model": NAME_OR_DIR}
     {"kind": "char_ngram", "path": DIR[, "dim": N]}   (dim: when trained; default 2048)
     {"kind": "combined", "parts": [{... , "weight": 0.5}, ...]}
+    {"kind": "combined", "length_range": [20, 60],
+     "parts": [{..., "weight": 0.2, "long_weight": 0.7}, ...]}   length-adaptive weights
 """
 
 from __future__ import annotations
@@ -74,17 +76,53 @@ def load_embedder(spec: Mapping[str, Any] | str, *, where: str = "embedder") -> 
         if not isinstance(parts, list) or not parts:
             raise ConfigError(f"{where}.parts: expected a non-empty list of embedder entries")
         built = []
+        longs: list[float] = []
         for index, part in enumerate(parts):
             place = f"{where}.parts[{index}]"
             if not isinstance(part, Mapping):
                 raise ConfigError(f"{place}: expected a mapping with 'kind' and 'weight'")
-            weight = part.get("weight")
-            if not isinstance(weight, int | float) or isinstance(weight, bool) or weight <= 0:
-                raise ConfigError(f"{place}.weight: expected a positive number, got {weight!r}")
-            inner = {k: v for k, v in part.items() if k != "weight"}
-            built.append((load_embedder(inner, where=place), float(weight)))
-        return CombinedEmbedder(built)
+            weight = _weight(part.get("weight"), f"{place}.weight", positive=True)
+            longs.append(
+                _weight(part.get("long_weight", weight), f"{place}.long_weight", positive=False)
+            )
+            inner = {k: v for k, v in part.items() if k not in ("weight", "long_weight")}
+            built.append((load_embedder(inner, where=place), weight))
+        adaptive = any("long_weight" in part for part in parts)
+        if adaptive and sum(longs) <= 0:
+            raise ConfigError(f"{where}.parts: the long_weight values must not all be 0")
+        length_range = _length_range(spec.get("length_range", [20, 60]), where, adaptive)
+        return CombinedEmbedder(
+            built, long_weights=longs if adaptive else None, length_range=length_range
+        )
     raise ConfigError(f"{where}.kind: expected one of {', '.join(KINDS)}, got {kind!r}")
+
+
+def _weight(value: Any, where: str, *, positive: bool) -> float:  # noqa: ANN401
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or (value <= 0 if positive else value < 0):
+        expected = "a positive number" if positive else "a number >= 0"
+        raise ConfigError(f"{where}: expected {expected}, got {value!r}")
+    return float(value)
+
+
+def _length_range(value: Any, where: str, adaptive: bool) -> tuple[int, int]:  # noqa: ANN401
+    ok = (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        and 0 <= value[0] < value[1]
+    )
+    if not ok:
+        raise ConfigError(
+            f"{where}.length_range: expected [short_chars, long_chars] with "
+            f"0 <= short < long, got {value!r}; hint: [20, 60]"
+        )
+    if not adaptive and list(value) != [20, 60]:
+        raise ConfigError(
+            f"{where}.length_range: has no effect without a long_weight on some part; "
+            "hint: add long_weight to the parts or remove length_range"
+        )
+    return int(value[0]), int(value[1])
 
 
 def _required(spec: Mapping[str, Any], key: str, where: str) -> str:

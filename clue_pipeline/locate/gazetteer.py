@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from clue_pipeline import settings
 from clue_pipeline.errors import ConfigError
@@ -38,9 +38,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Coordinates(_Strict):
+    """WGS84 latitude and longitude of a place (its centre), written `at: [lat, long]`."""
+
+    lat: float = Field(ge=-90, le=90)
+    long: float = Field(ge=-180, le=180)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_pair(cls, value: object) -> object:
+        if isinstance(value, list | tuple):
+            if len(value) != 2:
+                raise ValueError(f"expected [latitude, longitude], got {len(value)} numbers")
+            return {"lat": value[0], "long": value[1]}
+        return value
+
+
 class Community(_Strict):
     name: str = PlaceName
     aliases: list[str] = []
+    at: Coordinates | None = None
 
 
 class Street(_Strict):
@@ -48,12 +65,14 @@ class Street(_Strict):
     aliases: list[str] = []
     roads: list[str] = []
     communities: list[Community] = []
+    at: Coordinates | None = None
 
 
 class District(_Strict):
     name: str = PlaceName
     aliases: list[str] = []
     streets: list[Street] = []
+    at: Coordinates | None = None
 
 
 class Landmark(_Strict):
@@ -62,6 +81,7 @@ class Landmark(_Strict):
     aliases: list[str] = []
     district: str
     street: str | None = None
+    at: Coordinates | None = None
 
 
 class Gazetteer(_Strict):
@@ -78,6 +98,34 @@ class Gazetteer(_Strict):
 
     def landmark_names(self) -> list[str]:
         return [lm.name for lm in self.landmarks]
+
+    def coordinates(
+        self,
+        *,
+        district: str | None = None,
+        street: str | None = None,
+        community: str | None = None,
+        landmark: str | None = None,
+    ) -> Coordinates | None:
+        """Where a located matter is: the coordinates of its most precise place that has
+        them (landmark, then community, street, district), or None."""
+        found: dict[str, Coordinates] = {}
+        for d in self.districts:
+            for s in d.streets:
+                for c in s.communities:
+                    if c.name == community and c.at:
+                        found["community"] = c.at
+                if s.name == street and s.at:
+                    found["street"] = s.at
+            if d.name == district and d.at:
+                found["district"] = d.at
+        for lm in self.landmarks:
+            if lm.name == landmark and lm.at:
+                found["landmark"] = lm.at
+        for kind in ("landmark", "community", "street", "district"):
+            if kind in found:
+                return found[kind]
+        return None
 
 
 def _where(loc: tuple[int | str, ...]) -> str:
