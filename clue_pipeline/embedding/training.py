@@ -37,10 +37,10 @@ def _trainable_model_dir(part: Mapping[str, Any]) -> Path | None:
     return settings.resolve_path(model)
 
 
-def fit_char_ngram(path: Path, texts: Sequence[str]) -> Path:
+def fit_char_ngram(path: Path, texts: Sequence[str], dim: int = CHAR_NGRAM_DIM) -> Path:
     from clue_pipeline.embedding.char_ngram import CharNgramEmbedder
 
-    return CharNgramEmbedder.fit(texts, dim=CHAR_NGRAM_DIM).save(path)
+    return CharNgramEmbedder.fit(texts, dim=dim).save(path)
 
 
 def missing_char_ngram_parts(spec: Mapping[str, Any] | str) -> list[Path]:
@@ -118,7 +118,7 @@ def train_configured_embedder(
         if part.get("kind") == "char_ngram":
             path = settings.resolve_path(str(part["path"]))
             say(f"fitting character n-gram idf on {len(corpus)} texts")
-            written.append(fit_char_ngram(path, corpus))
+            written.append(fit_char_ngram(path, corpus, int(part.get("dim") or CHAR_NGRAM_DIM)))
             continue
         directory = _trainable_model_dir(part)
         if directory is None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from clue_pipeline.embedding.base import TextEmbedder
 from clue_pipeline.storage.models import EmbeddingCache
+from clue_pipeline.storage.types import utcnow
 
 
 def cached_vectors(
@@ -43,11 +44,19 @@ def embed_with_cache(
         if digest not in found and digest not in missing:
             missing[digest] = text
     if missing:
-        vectors = embedder.encode(list(missing.values()))
+        vectors = np.ascontiguousarray(embedder.encode(list(missing.values())), dtype=np.float32)
+        rows = []
+        now = utcnow()
         for digest, vector in zip(missing, vectors, strict=True):
-            vector = np.ascontiguousarray(vector, dtype=np.float32)
             found[digest] = vector
-            session.add(EmbeddingCache(model=model, content_hash=digest, vector=vector.tobytes()))
-        session.flush()
+            rows.append(
+                {
+                    "model": model,
+                    "content_hash": digest,
+                    "vector": vector.tobytes(),
+                    "created_at": now,
+                }
+            )
+        session.execute(insert(EmbeddingCache.__table__), rows)  # one executemany
     matrix = np.vstack([found[d] for d in hashes]) if hashes else np.zeros((0, embedder.dim))
     return matrix.astype(np.float32, copy=False), len(missing)

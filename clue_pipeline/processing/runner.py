@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Engine, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Bundle, Session
 
 from clue_pipeline import settings
 from clue_pipeline.index import IndexSettings, VectorIndex
 from clue_pipeline.normalise import normalise
+from clue_pipeline.processing.batch import BatchNeighbours, PendingClues, insert_clue_posts
 from clue_pipeline.processing.config import ProcessingConfig, load_processing_config
 from clue_pipeline.processing.context import ProcessingContext
 from clue_pipeline.processing.embedding_cache import cached_vectors, embed_with_cache
@@ -27,9 +28,9 @@ from clue_pipeline.processing.grouping import (
     Neighbour,
     Place,
     decide,
-    within_batch_neighbours,
 )
 from clue_pipeline.processing.priority import clue_priority
+from clue_pipeline.processing.window import WindowedIndex
 from clue_pipeline.storage.db import session_scope
 from clue_pipeline.storage.models import Clue, CluePost, Post, PostAnalysis
 from clue_pipeline.storage.types import utcnow
@@ -190,11 +191,20 @@ def process_pending(
         report.seconds = time.perf_counter() - started
         return report
     index = _load_index(engine, context)
+    tick = time.perf_counter()
+
+    def eligible(session: Session, clue_ids: set[int]) -> set[int]:
+        return _eligible_clue_ids(session, clue_ids, now, config)
+
+    with session_scope(engine) as session:
+        searched = WindowedIndex.open(session, index, eligible, config.index.approximate_above)
+    report.add_time("window", time.perf_counter() - tick)
     total = len(pending_ids)
     for start in range(0, total, config.batch_size):
         batch_ids = pending_ids[start : start + config.batch_size]
         with session_scope(engine) as session:
-            _process_batch(session, batch_ids, index, context, config, now, report)
+            _process_batch(session, batch_ids, searched, context, config, now, report)
+            searched.settle(session, eligible)
         if progress is not None:
             progress(min(start + config.batch_size, total), total)
     index.save(index_path(engine), context.embedder.fingerprint)
@@ -205,7 +215,7 @@ def process_pending(
 def _process_batch(
     session: Session,
     batch_ids: Sequence[int],
-    index: VectorIndex,
+    index: VectorIndex | WindowedIndex,
     context: ProcessingContext,
     config: ProcessingConfig,
     now: datetime,
@@ -275,7 +285,6 @@ def _process_batch(
             report.urgent_posts += int(judgement.urgent)
         else:
             report.noise += 1
-    session.flush()
 
     to_group = [
         (post, analysis, judgement)
@@ -284,7 +293,10 @@ def _process_batch(
     ]
     touched: set[int] = {a.clue_id for a in analyses if a.clue_id is not None}
     if to_group:
-        touched |= _group(session, to_group, index, context, config, now, report)
+        # the batch's analyses are written once, with their clue, by _group's flush (its
+        # queries read earlier batches only, so nothing needs flushing before them)
+        with session.no_autoflush:
+            touched |= _group(session, to_group, index, context, config, now, report)
     for post in posts:
         post.processed_at = now
     tick = time.perf_counter()
@@ -295,7 +307,7 @@ def _process_batch(
 def _group(
     session: Session,
     items: list[tuple[Post, PostAnalysis, object]],
-    index: VectorIndex,
+    index: VectorIndex | WindowedIndex,
     context: ProcessingContext,
     config: ProcessingConfig,
     now: datetime,
@@ -319,12 +331,7 @@ def _group(
             PostAnalysis.content_hash.in_(set(hashes)), PostAnalysis.clue_id.is_not(None)
         )
     ).all()
-    known = {
-        a.post_id: a
-        for a in session.scalars(
-            select(PostAnalysis).where(PostAnalysis.post_id.in_(neighbour_ids))
-        )
-    }
+    known = {row.post_id: row for row in _neighbour_rows(session, neighbour_ids)}
     candidate_clues = {a.clue_id for a in known.values() if a.clue_id is not None}
     candidate_clues |= {row.clue_id for row in exact_rows}
     eligible = _eligible_clue_ids(session, candidate_clues, now, config)
@@ -333,8 +340,10 @@ def _group(
         if row.clue_id in eligible:
             exact.setdefault(row.content_hash, (row.post_id, row.clue_id))
 
+    in_batch = BatchNeighbours(vectors)
+    new_clues = PendingClues(now)
     assigned: list[tuple[int, int, Place] | None] = []
-    touched: set[int] = set()
+    decisions: list[Decision] = []
     for i, (post, analysis, _judgement) in enumerate(items):
         place = _place_of(analysis)
         if post.content_hash in exact:
@@ -347,14 +356,11 @@ def _group(
                 if other is None or other.clue_id not in eligible:
                     continue
                 neighbours.append(Neighbour(int(pid), other.clue_id, float(sim), _place_of(other)))
-            neighbours += within_batch_neighbours(vectors, i, assigned, k)
+            neighbours += in_batch(i, assigned, k)
             decision = decide(neighbours, place, config.grouping)
         if decision.clue_id is None:
-            clue = Clue(state="pending", created_at=now, updated_at=now, last_post_at=now)
-            session.add(clue)
-            session.flush()
-            decision.clue_id = clue.id
-            eligible.add(clue.id)
+            decision.clue_id = new_clues.new()  # a temporary id until the batch's INSERT
+            eligible.add(decision.clue_id)
             report.new_clues += 1
         elif decision.membership == "exact":
             report.joined_exact += 1
@@ -362,25 +368,50 @@ def _group(
             report.joined_auto += 1
         else:
             report.suggested += 1
-        analysis.clue_id = decision.clue_id
-        analysis.why = {**analysis.why, "nearest": decision.nearest}
-        session.add(
-            CluePost(
-                clue_id=decision.clue_id,
-                post_id=post.id,
-                membership=decision.membership,
-                similarity=decision.similarity,
-                matched_post_id=decision.matched_post_id,
-                added_at=now,
-            )
-        )
         exact.setdefault(post.content_hash, (post.id, decision.clue_id))
         assigned.append((post.id, decision.clue_id, place))
+        decisions.append(decision)
+    new_clues.insert(session)
+    memberships = []
+    touched: set[int] = set()
+    for (post, analysis, _judgement), decision in zip(items, decisions, strict=True):
+        decision.clue_id = new_clues.real(decision.clue_id)
+        analysis.clue_id = decision.clue_id
+        analysis.why = {**analysis.why, "nearest": decision.nearest}
+        memberships.append(
+            {
+                "clue_id": decision.clue_id,
+                "post_id": post.id,
+                "membership": decision.membership,
+                "similarity": decision.similarity,
+                "matched_post_id": decision.matched_post_id,
+                "added_at": now,
+            }
+        )
         touched.add(decision.clue_id)
     session.flush()
+    insert_clue_posts(session, memberships)
     index.add(np.array([post.id for post, _, _ in items], dtype=np.int64), vectors)
     report.add_time("group", time.perf_counter() - tick)
     return touched
+
+
+def _neighbour_rows(session: Session, post_ids: set[int]) -> list:  # noqa: ANN001
+    """Clue and place of the neighbours found in the index (only the columns grouping reads)."""
+    rows = []
+    ordered = sorted(post_ids)
+    for start in range(0, len(ordered), 5000):
+        rows += session.execute(
+            select(
+                PostAnalysis.post_id,
+                PostAnalysis.clue_id,
+                PostAnalysis.district,
+                PostAnalysis.street,
+                PostAnalysis.community,
+                PostAnalysis.landmark,
+            ).where(PostAnalysis.post_id.in_(ordered[start : start + 5000]))
+        ).all()
+    return rows
 
 
 def _most_common(values: Sequence[str | None]) -> str | None:
@@ -404,6 +435,35 @@ def corrected_fields(clue: Clue) -> set[str]:
     return names
 
 
+# The columns refresh_clues reads (not the posts' raw payloads and other JSON).
+_MEMBER_POST = Bundle(
+    "Post",
+    Post.id,
+    Post.title,
+    Post.author,
+    Post.platform,
+    Post.likes,
+    Post.comments,
+    Post.reposts,
+    Post.published_at,
+    Post.first_seen_at,
+)
+_MEMBER_ANALYSIS = Bundle(
+    "PostAnalysis",
+    PostAnalysis.text,
+    PostAnalysis.category,
+    PostAnalysis.category_confidence,
+    PostAnalysis.item_code,
+    PostAnalysis.urgent,
+    PostAnalysis.urgency_reasons,
+    PostAnalysis.district,
+    PostAnalysis.street,
+    PostAnalysis.community,
+    PostAnalysis.landmark,
+    PostAnalysis.why,
+)
+
+
 def refresh_clues(
     session: Session,
     clue_ids: set[int],
@@ -419,10 +479,21 @@ def refresh_clues(
     # Lock the clues (in id order, as the workflow does) before reading their
     # posts, so that an analyst's merge, split or correction committed meanwhile
     # is seen, never overwritten.
-    for clue_id in sorted(clue_ids):
-        session.get(Clue, clue_id, with_for_update={"key_share": True}, populate_existing=True)
+    ordered = sorted(clue_ids)
+    locked: dict[int, Clue] = {}
+    for start in range(0, len(ordered), 5000):
+        locked.update(
+            (clue.id, clue)
+            for clue in session.scalars(
+                select(Clue)
+                .where(Clue.id.in_(ordered[start : start + 5000]))
+                .order_by(Clue.id)
+                .with_for_update(key_share=True)
+                .execution_options(populate_existing=True)
+            )
+        )
     rows = session.execute(
-        select(CluePost.clue_id, CluePost.membership, Post, PostAnalysis)
+        select(CluePost.clue_id, CluePost.membership, _MEMBER_POST, _MEMBER_ANALYSIS)
         .join(Post, Post.id == CluePost.post_id)
         .join(PostAnalysis, PostAnalysis.post_id == CluePost.post_id)
         .where(CluePost.clue_id.in_(clue_ids))
@@ -432,7 +503,7 @@ def refresh_clues(
     for row in rows:
         by_clue.setdefault(row.clue_id, []).append(row)
     for clue_id, members in sorted(by_clue.items()):
-        clue = session.get(Clue, clue_id)
+        clue = locked.get(clue_id)
         if clue is None:
             continue
         votes: Counter[str] = Counter()

@@ -95,6 +95,7 @@ class PostAnalysis(Base):
     __table_args__ = (
         Index("ix_post_analyses_relevant", "relevant"),
         Index("ix_post_analyses_clue", "clue_id"),
+        Index("ix_post_analyses_content_hash", "content_hash"),
     )
 
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
