@@ -41,6 +41,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -147,7 +149,6 @@ def raw_encode(embedder, texts: list[str], batch_size: int) -> float:  # noqa: A
 def million(embedder, config, vectors: int, batch_size: int) -> dict[str, float]:  # noqa: ANN001
     """Build the index at ``vectors`` vectors, time grouping searches, measure recall."""
     import faiss
-    import numpy as np
     from synthetic_posts import PostGenerator
 
     from clue_pipeline.index import VectorIndex
@@ -198,9 +199,26 @@ def million(embedder, config, vectors: int, batch_size: int) -> dict[str, float]
     started = time.perf_counter()
     exact_sims, exact_ids = exact.search(queries, k)
     exact_seconds = time.perf_counter() - started
-    by_ids = np.mean([len(set(a) & set(e)) / k for a, e in zip(approx_ids, exact_ids, strict=True)])
-    kth = exact_sims[:, -1:]
-    by_similarity = float(np.mean((approx_sims >= kth - 1e-4) & (approx_ids >= 0)))
+    by_ids, by_similarity = _recall(approx_sims, approx_ids, exact_sims, exact_ids)
+    # what a larger ef_search buys (HNSW looks at more candidates per query)
+    sweep = []
+    if index.approximate:
+        configured = index.settings.ef_search
+        for ef in sorted({configured, 2 * configured, 4 * configured}):
+            index.set_ef_search(ef)
+            started = time.perf_counter()
+            sims, found = index.search(queries, k)
+            seconds = time.perf_counter() - started
+            ids_recall, sim_recall = _recall(sims, found, exact_sims, exact_ids)
+            sweep.append(
+                {
+                    "ef_search": ef,
+                    "search_ms_per_post": 1000 * seconds / QUERY_POSTS,
+                    "recall_by_similarity": sim_recall,
+                    "recall_by_ids": ids_recall,
+                }
+            )
+        index.set_ef_search(configured)
     return {
         "vectors": len(base),
         "dim": embedder.dim,
@@ -212,8 +230,22 @@ def million(embedder, config, vectors: int, batch_size: int) -> dict[str, float]
         "exact_search_seconds_per_batch": exact_seconds / (QUERY_POSTS / batch_size),
         "recall_by_ids": float(by_ids),
         "recall_by_similarity": by_similarity,
+        "ef_search_sweep": sweep,
         "peak_rss_gb": peak_rss_gb(),
     }
+
+
+def _recall(
+    approx_sims: np.ndarray, approx_ids: np.ndarray, exact_sims: np.ndarray, exact_ids: np.ndarray
+) -> tuple[float, float]:
+    """Recall against exact search: by ids (ties count as misses) and by similarity (a found
+    neighbour as similar as the exact k-th counts)."""
+    k = exact_ids.shape[1]
+    pairs = zip(approx_ids, exact_ids, strict=True)
+    by_ids = float(np.mean([len(set(a) & set(e)) / k for a, e in pairs]))
+    kth = exact_sims[:, -1:]
+    by_similarity = float(np.mean((approx_sims >= kth - 1e-4) & (approx_ids >= 0)))
+    return by_ids, by_similarity
 
 
 def run(args: argparse.Namespace) -> dict[str, object]:
@@ -360,6 +392,14 @@ def print_table(result: dict) -> None:  # noqa: ANN001
                 "target >= 0.98",
             ),
             (f"{big_n}: recall by ids", f"{big['recall_by_ids']:.4f}", "ties count as misses"),
+            *(
+                (
+                    f"{big_n}: ef_search {row['ef_search']}",
+                    f"recall {row['recall_by_similarity']:.4f} / {row['recall_by_ids']:.4f}",
+                    f"{row['search_ms_per_post']:.2f} ms/post (by similarity / by ids)",
+                )
+                for row in big.get("ef_search_sweep", [])
+            ),
             (f"{big_n}: peak RSS", f"{big['peak_rss_gb']:.2f} GB", "ru_maxrss, whole run"),
         ]
     width = max(len(r[0]) for r in rows)

@@ -4,6 +4,7 @@ grows past ``approximate_above``."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass
@@ -64,6 +65,12 @@ class VectorIndex:
             new.add_with_ids(vectors, ids)
         self._index = new
         self.approximate = True
+
+    def set_ef_search(self, ef_search: int) -> None:
+        """How many candidates an approximate (HNSW) search looks at; no effect when exact."""
+        self.settings = dataclasses.replace(self.settings, ef_search=ef_search)
+        if self.approximate:
+            faiss.downcast_index(self._index.index).hnsw.efSearch = ef_search
 
     def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Similarities and post ids of the ``k`` nearest (id -1 where fewer)."""

@@ -112,3 +112,18 @@ def test_an_urgent_post_is_never_filtered_as_noise() -> None:
     assert hazard.relevance_reason.startswith("urgency: ")
     assert "overrides the filter (catalogue: " in hazard.relevance_reason
     assert not ordinary.relevant and not ordinary.urgent
+
+
+def test_ef_search_can_be_raised_on_a_built_hnsw_index() -> None:
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(300, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = VectorIndex(16, IndexSettings(approximate_above=100, ef_search=4))
+    index.add(np.arange(300), vectors)
+    assert index.approximate
+    index.set_ef_search(300)  # every vector is a candidate: the search is exact
+    assert index.settings.ef_search == 300
+    _, found = index.search(vectors[:20], 5)
+    assert found[:, 0].tolist() == list(range(20))
+    exact = vectors[:20] @ vectors.T
+    assert [set(row) for row in found] == [set(np.argsort(-e)[:5]) for e in exact]
