@@ -21,7 +21,7 @@ class IndexSettings:
     approximate_above: int = 200_000
     hnsw_m: int = 32
     ef_construction: int = 80
-    ef_search: int = 128
+    ef_search: int = 256
 
 
 class VectorIndex:

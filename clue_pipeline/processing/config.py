@@ -40,7 +40,7 @@ class IndexConfig(_Strict):
     approximate_above: int = Field(200_000, ge=1)
     hnsw_m: int = Field(32, ge=4, le=128)
     ef_construction: int = Field(80, ge=8)
-    ef_search: int = Field(128, ge=8)
+    ef_search: int = Field(256, ge=8)
 
 
 class RelevanceConfig(_Strict):
