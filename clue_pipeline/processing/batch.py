@@ -18,14 +18,14 @@ import numpy as np
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from clue_pipeline.processing.grouping import Neighbour, Place
+from clue_pipeline.processing.grouping import Neighbour, Place, assigned_neighbours
 from clue_pipeline.storage.models import Clue, CluePost
 
 
 class BatchNeighbours:
     """Neighbours of post ``i`` among the earlier posts of the batch that already have a
-    clue, as ``grouping.within_batch_neighbours`` finds them (the ``k`` most similar
-    earlier posts, then those with a clue), from one Gram matrix."""
+    clue (the ``k`` most similar earlier posts, then those with a clue), from one Gram
+    matrix."""
 
     def __init__(self, vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -42,12 +42,7 @@ class BatchNeighbours:
             order = top[np.argsort(-sims[top], kind="stable")]
         else:
             order = np.argsort(-sims, kind="stable")
-        found = []
-        for j in order:
-            slot = assigned[int(j)]
-            if slot is not None:
-                found.append(Neighbour(slot[0], slot[1], float(sims[j]), slot[2]))
-        return found
+        return assigned_neighbours(order, sims, assigned)
 
 
 class PendingClues:

@@ -6,7 +6,7 @@ FAISS index and writes the result."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -72,15 +72,11 @@ def decide(neighbours: Sequence[Neighbour], place: Place, config: GroupingConfig
     return Decision("seed", None, None, None, nearest)
 
 
-def within_batch_neighbours(
-    vectors: np.ndarray, index: int, assigned: Sequence[tuple[int, int, Place] | None], k: int
+def assigned_neighbours(
+    order: Iterable[int], sims: np.ndarray, assigned: Sequence[tuple[int, int, Place] | None]
 ) -> list[Neighbour]:
-    """Neighbours of post ``index`` among the earlier posts of the same batch
-    that already have a clue (assigned[j] = (post_id, clue_id, place))."""
-    if index == 0:
-        return []
-    sims = vectors[:index] @ vectors[index]
-    order = np.argsort(-sims)[:k]
+    """The posts of ``order`` (earlier posts of the batch, most similar first; ``sims`` their
+    similarities) that already have a clue (assigned[j] = (post_id, clue_id, place))."""
     found = []
     for j in order:
         slot = assigned[int(j)]
