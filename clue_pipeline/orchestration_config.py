@@ -5,16 +5,15 @@ read it while they are parsed, ``clues orchestration`` reads it without Airflow.
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from clue_pipeline import settings
 from clue_pipeline.errors import ConfigError
+from clue_pipeline.settings_file import read_yaml, validate
 
 # The presets cron knows, spelled out (Airflow's and croniter's meaning).
 CRON_PRESETS = {
@@ -144,41 +143,8 @@ class OrchestrationConfig(_Strict):
         }
 
 
-def _hint(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
-    current: Any = model
-    for part in loc[:-1]:
-        field = getattr(current, "model_fields", {}).get(part)
-        if field is None:
-            return ""
-        current = field.annotation
-    names = list(getattr(current, "model_fields", {}))
-    close = difflib.get_close_matches(str(loc[-1]), names, n=1)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return f"known keys: {', '.join(names)}" if names else ""
-
-
 def parse_orchestration_config(data: Any, source: str) -> OrchestrationConfig:
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping of settings at the top")
-    try:
-        config = OrchestrationConfig.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(first["loc"])
-        where = ".".join(str(p) for p in loc) or "(top)"
-        if first["type"] == "extra_forbidden":
-            hint = _hint(OrchestrationConfig, loc)
-            raise ConfigError(
-                f"{source}: field '{where}': unknown key; hint: {hint or 'remove it'}"
-            ) from None
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(
-            f"{source}: field '{where}': {message}; "
-            "hint: see the comments in config/orchestration.yaml"
-        ) from None
+    config = validate(OrchestrationConfig, data, source, "config/orchestration.yaml")
     crawl = config.pools.crawl
     if config.nightly.browser_slots > crawl.slots:
         raise ConfigError(
@@ -194,10 +160,5 @@ def load_orchestration_config(path: Path | None = None) -> OrchestrationConfig:
     path = Path(path) if path is not None else settings.orchestration_file()
     if not path.exists():
         return OrchestrationConfig()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}{where}: not valid YAML: {exc}") from None
+    data = read_yaml(path)
     return parse_orchestration_config(data, str(path))

@@ -122,7 +122,7 @@ def test_every_place_of_the_project_gazetteer_has_coordinates():
 @pytest.mark.parametrize(
     ("at", "message"),
     [
-        ([30.1], "gaz.yaml: districts[0].at: Value error, expected [latitude, longitude], got 1"),
+        ([30.1], "gaz.yaml: districts[0].at: expected [latitude, longitude], got 1 numbers"),
         ([95, 115], "gaz.yaml: districts[0].at.lat: Input should be less than or equal to 90"),
     ],
 )

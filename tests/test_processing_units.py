@@ -7,10 +7,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from clue_pipeline.errors import ConfigError
 from clue_pipeline.index import IndexSettings, VectorIndex
 from clue_pipeline.normalise import normalise
-from clue_pipeline.processing.config import GroupingConfig, PriorityConfig, ProcessingConfig
+from clue_pipeline.processing.config import (
+    GroupingConfig,
+    PriorityConfig,
+    ProcessingConfig,
+    load_processing_config,
+    parse_processing_config,
+)
 from clue_pipeline.processing.context import ProcessingContext
 from clue_pipeline.processing.grouping import Neighbour, Place, decide, place_adjustment
 from clue_pipeline.processing.priority import clue_priority
@@ -127,3 +135,37 @@ def test_ef_search_can_be_raised_on_a_built_hnsw_index() -> None:
     assert found[:, 0].tolist() == list(range(20))
     exact = vectors[:20] @ vectors.T
     assert [set(row) for row in found] == [set(np.argsort(-e)[:5]) for e in exact]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"grouping": {"auto_merg": 0.9}},
+            "p.yaml: field 'grouping.auto_merg': unknown key; hint: did you mean 'auto_merge'?",
+        ),
+        (
+            {"grouping": {"auto_merge": 0.5, "suggest": 0.6}},
+            "p.yaml: field 'grouping': suggest must not be above auto_merge; hint: see the "
+            "comments in config/processing.yaml",
+        ),
+        (
+            {"batch_size": 0},
+            "p.yaml: field 'batch_size': Input should be greater than or equal to 1; hint: see "
+            "the comments in config/processing.yaml",
+        ),
+        (["grouping"], "p.yaml: expected a mapping of settings at the top"),
+    ],
+)
+def test_processing_config_errors_are_pinned(data: object, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_processing_config(data, "p.yaml")
+    assert str(caught.value) == message
+
+
+def test_processing_config_yaml_error_names_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "processing.yaml"
+    path.write_text("grouping:\n  auto_merge: [0.9\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"^{path}:3:1: not valid YAML"):
+        load_processing_config(path)
+    assert load_processing_config(tmp_path / "absent.yaml") == ProcessingConfig()

@@ -191,7 +191,8 @@ def parse_gazetteer(data: object, source: str = "gazetteer") -> Gazetteer:
         more = f" (and {exc.error_count() - 1} more errors)" if exc.error_count() > 1 else ""
         value = f"; got {err['input']!r}" if err["type"] != "missing" else ""
         raise ConfigError(
-            f"{source}: {_where(tuple(err['loc']))}: {err['msg']}{value}{more}"
+            f"{source}: {_where(tuple(err['loc']))}: "
+            f"{str(err['msg']).removeprefix('Value error, ')}{value}{more}"
         ) from None
     problem = _check_references(gaz)
     if problem:

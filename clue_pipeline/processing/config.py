@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clue_pipeline import settings
-from clue_pipeline.errors import ConfigError
+from clue_pipeline.settings_file import read_yaml, validate
 
 
 class _Strict(BaseModel):
@@ -67,40 +65,8 @@ class ProcessingConfig(_Strict):
     batch_size: int = Field(512, ge=1, le=100_000)
 
 
-def _hint(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
-    current: Any = model
-    for part in loc[:-1]:
-        field = getattr(current, "model_fields", {}).get(part)
-        if field is None:
-            return ""
-        current = field.annotation
-    names = list(getattr(current, "model_fields", {}))
-    close = difflib.get_close_matches(str(loc[-1]), names, n=1)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return f"known keys: {', '.join(names)}" if names else ""
-
-
 def parse_processing_config(data: Any, source: str) -> ProcessingConfig:
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping of settings at the top")
-    try:
-        return ProcessingConfig.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(first["loc"])
-        where = ".".join(str(p) for p in loc) or "(top)"
-        if first["type"] == "extra_forbidden":
-            hint = _hint(ProcessingConfig, loc)
-            raise ConfigError(
-                f"{source}: field '{where}': unknown key; hint: {hint or 'remove it'}"
-            ) from None
-        raise ConfigError(
-            f"{source}: field '{where}': {first['msg']}; "
-            f"hint: see the comments in config/processing.yaml"
-        ) from None
+    return validate(ProcessingConfig, data, source, "config/processing.yaml")
 
 
 def load_processing_config(path: Path | None = None) -> ProcessingConfig:
@@ -108,10 +74,5 @@ def load_processing_config(path: Path | None = None) -> ProcessingConfig:
     path = path or settings.processing_file()
     if not path.exists():
         return ProcessingConfig()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}{where}: not valid YAML: {exc}") from None
+    data = read_yaml(path)
     return parse_processing_config(data, str(path))
