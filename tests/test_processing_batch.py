@@ -166,7 +166,7 @@ def test_settle_moves_only_posts_of_eligible_clues_into_the_window(engine) -> No
         session.add(CluePost(clue_id=ids["active"], post_id=more[0], added_at=NOW))
         session.add(CluePost(clue_id=ids["stale"], post_id=more[1], added_at=NOW))
         session.flush()
-        windowed.add(np.array(more, dtype=np.int64), new_vectors)
+        windowed.add(np.array(more, dtype=np.int64), new_vectors, [ids["active"], ids["stale"]])
         assert len(windowed) == 8 and len(windowed.window) == 4  # not before settle
         windowed.settle(session, _eligible())
         windowed.settle(session, _eligible())  # nothing pending: no change

@@ -146,6 +146,13 @@ def test_second_run_does_nothing_and_a_changed_post_is_processed_again(processed
             session.query(CluePost).count()
             == session.query(PostAnalysis).filter(PostAnalysis.clue_id.is_not(None)).count()
         )
+        analysis = (
+            session.query(PostAnalysis)
+            .join(Post, Post.id == PostAnalysis.post_id)
+            .filter(Post.external_id == some.id, Post.platform == some.platform)
+            .one()
+        )
+        assert analysis.text.endswith("还没修") and analysis.clue_id is not None
 
 
 def test_index_is_beside_the_database_and_rebuilds_the_same(processed) -> None:  # noqa: ANN001

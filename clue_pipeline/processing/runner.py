@@ -7,13 +7,13 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, insert, or_, select, update
 from sqlalchemy.orm import Bundle, Session
 
 from clue_pipeline import settings
@@ -157,7 +157,12 @@ def _eligible_clue_ids(session: Session, clue_ids: set[int], now: datetime, conf
     return set(rows)
 
 
-def _place_of(analysis: PostAnalysis) -> Place:
+def _place_of(analysis: Mapping[str, object] | object) -> Place:
+    """The place of an analysis row (a dict being written, or a row read back)."""
+    if isinstance(analysis, Mapping):
+        return Place(
+            analysis["district"], analysis["street"], analysis["community"], analysis["landmark"]
+        )
     return Place(analysis.district, analysis.street, analysis.community, analysis.landmark)
 
 
@@ -212,23 +217,40 @@ def process_pending(
     return report
 
 
+# The columns of a post that processing reads (not its raw payload or media).
+_BATCH_POST = (
+    Post.id,
+    Post.title,
+    Post.text,
+    Post.content_hash,
+    Post.location_text,
+)
+
+
 def _process_batch(
     session: Session,
     batch_ids: Sequence[int],
-    index: VectorIndex | WindowedIndex,
+    index: WindowedIndex,
     context: ProcessingContext,
     config: ProcessingConfig,
     now: datetime,
     report: ProcessReport,
 ) -> None:
+    """One batch, written with one statement per table: the analyses (as plain rows, an
+    INSERT for new posts and a by-key UPDATE for reprocessed ones), the new clues, their
+    memberships and the posts' ``processed_at``."""
     tick = time.perf_counter()
-    posts = list(session.scalars(select(Post).where(Post.id.in_(batch_ids)).order_by(Post.id)))
     order = {pid: i for i, pid in enumerate(batch_ids)}
-    posts.sort(key=lambda p: order[p.id])
+    posts = sorted(
+        session.execute(select(*_BATCH_POST).where(Post.id.in_(batch_ids))).all(),
+        key=lambda p: order[p.id],
+    )
     existing = {
-        a.post_id: a
-        for a in session.scalars(
-            select(PostAnalysis).where(PostAnalysis.post_id.in_([p.id for p in posts]))
+        row.post_id: row
+        for row in session.execute(
+            select(
+                PostAnalysis.post_id, PostAnalysis.relevance_override, PostAnalysis.clue_id
+            ).where(PostAnalysis.post_id.in_([p.id for p in posts]))
         )
     }
     normalised = [normalise(p.title, p.text) for p in posts]
@@ -246,38 +268,41 @@ def _process_batch(
     ]
     report.add_time("locate", time.perf_counter() - tick)
 
-    analyses: list[PostAnalysis] = []
+    analyses: list[dict] = []
+    to_group: list[tuple[object, dict]] = []
+    touched: set[int] = set()
     for post, norm, judgement, location in zip(
         posts, normalised, judgements, locations, strict=True
     ):
-        analysis = existing.get(post.id) or PostAnalysis(post_id=post.id)
+        before = existing.get(post.id)
         relevant = judgement.relevant
-        if analysis.relevance_override is not None:
-            relevant = analysis.relevance_override
-        analysis.content_hash = post.content_hash
-        analysis.text = norm.text
-        analysis.language = norm.language
-        analysis.links = norm.links
-        analysis.mentions = norm.mentions
-        analysis.topics = norm.topics
-        analysis.relevant = relevant
-        analysis.relevance_score = judgement.relevance_score
-        analysis.relevance_reason = judgement.relevance_reason
-        analysis.category = judgement.category
-        analysis.category_confidence = judgement.category_confidence
-        analysis.item_code = judgement.item_code
-        analysis.urgent = judgement.urgent
-        analysis.urgency_reasons = judgement.urgency_reasons
-        analysis.district = location.district
-        analysis.street = location.street
-        analysis.community = location.community
-        analysis.landmark = location.landmark
+        if before is not None and before.relevance_override is not None:
+            relevant = before.relevance_override
         why = judgement.why()
         why["location"] = {"matched": list(location.matched)}
-        analysis.why = why
-        analysis.analysed_at = now
-        if post.id not in existing:
-            session.add(analysis)
+        analysis = {
+            "post_id": post.id,
+            "content_hash": post.content_hash,
+            "text": norm.text,
+            "language": norm.language,
+            "links": norm.links,
+            "mentions": norm.mentions,
+            "topics": norm.topics,
+            "relevant": relevant,
+            "relevance_score": judgement.relevance_score,
+            "relevance_reason": judgement.relevance_reason,
+            "category": judgement.category,
+            "category_confidence": judgement.category_confidence,
+            "item_code": judgement.item_code,
+            "urgent": judgement.urgent,
+            "urgency_reasons": judgement.urgency_reasons,
+            "district": location.district,
+            "street": location.street,
+            "community": location.community,
+            "landmark": location.landmark,
+            "why": why,
+            "analysed_at": now,
+        }
         analyses.append(analysis)
         report.posts += 1
         if relevant:
@@ -285,37 +310,55 @@ def _process_batch(
             report.urgent_posts += int(judgement.urgent)
         else:
             report.noise += 1
-
-    to_group = [
-        (post, analysis, judgement)
-        for post, analysis, judgement in zip(posts, analyses, judgements, strict=True)
-        if analysis.relevant and analysis.clue_id is None and analysis.text
-    ]
-    touched: set[int] = {a.clue_id for a in analyses if a.clue_id is not None}
+        if before is not None and before.clue_id is not None:
+            touched.add(before.clue_id)  # already grouped: its clue is refreshed
+        elif relevant and norm.text:
+            to_group.append((post, analysis))
     if to_group:
-        # the batch's analyses are written once, with their clue, by _group's flush (its
-        # queries read earlier batches only, so nothing needs flushing before them)
-        with session.no_autoflush:
-            touched |= _group(session, to_group, index, context, config, now, report)
-    for post in posts:
-        post.processed_at = now
+        touched |= _group(session, to_group, index, context, config, now, report)
+    tick = time.perf_counter()
+    memberships = [analysis.pop("_membership") for _, analysis in to_group]
+    _write_analyses(session, analyses, existing)
+    insert_clue_posts(session, memberships)
+    session.execute(
+        update(Post)
+        .where(Post.id.in_([p.id for p in posts]))
+        .values(processed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    report.add_time("write", time.perf_counter() - tick)
     tick = time.perf_counter()
     refresh_clues(session, touched, context, config, now)
     report.add_time("prioritise", time.perf_counter() - tick)
 
 
+def _write_analyses(session: Session, analyses: list[dict], existing: Mapping[int, object]) -> None:
+    """New analyses in one INSERT; those of reprocessed posts in one by-key UPDATE (their
+    clue and an analyst's relevance override are kept unless grouping set a clue now)."""
+    new = [a for a in analyses if a["post_id"] not in existing]
+    if new:
+        session.execute(insert(PostAnalysis.__table__), [{"clue_id": None, **a} for a in new])
+    changed = [a for a in analyses if a["post_id"] in existing]
+    for keys in {tuple(sorted(a)) for a in changed}:  # one UPDATE per set of columns
+        rows = [a for a in changed if tuple(sorted(a)) == keys]
+        session.execute(update(PostAnalysis), rows)
+
+
 def _group(
     session: Session,
-    items: list[tuple[Post, PostAnalysis, object]],
-    index: VectorIndex | WindowedIndex,
+    items: list[tuple[object, dict]],
+    index: WindowedIndex,
     context: ProcessingContext,
     config: ProcessingConfig,
     now: datetime,
     report: ProcessReport,
 ) -> set[int]:
+    """Decide the clue of each post of ``items`` (post row, analysis row): sets the
+    analysis's ``clue_id`` and ``why.nearest`` and its ``_membership`` (a CluePost row),
+    inserts the batch's new clues and adds the posts to the index."""
     tick = time.perf_counter()
-    hashes = [post.content_hash for post, _, _ in items]
-    texts = [analysis.text for _, analysis, _ in items]
+    hashes = [post.content_hash for post, _ in items]
+    texts = [analysis["text"] for _, analysis in items]
     vectors, computed = embed_with_cache(session, context.embedder, hashes, texts)
     report.embedded += computed
     report.cached += len(items) - computed
@@ -344,7 +387,7 @@ def _group(
     new_clues = PendingClues(now)
     assigned: list[tuple[int, int, Place] | None] = []
     decisions: list[Decision] = []
-    for i, (post, analysis, _judgement) in enumerate(items):
+    for i, (post, analysis) in enumerate(items):
         place = _place_of(analysis)
         if post.content_hash in exact:
             matched, clue_id = exact[post.content_hash]
@@ -372,26 +415,25 @@ def _group(
         assigned.append((post.id, decision.clue_id, place))
         decisions.append(decision)
     new_clues.insert(session)
-    memberships = []
     touched: set[int] = set()
-    for (post, analysis, _judgement), decision in zip(items, decisions, strict=True):
+    for (post, analysis), decision in zip(items, decisions, strict=True):
         decision.clue_id = new_clues.real(decision.clue_id)
-        analysis.clue_id = decision.clue_id
-        analysis.why = {**analysis.why, "nearest": decision.nearest}
-        memberships.append(
-            {
-                "clue_id": decision.clue_id,
-                "post_id": post.id,
-                "membership": decision.membership,
-                "similarity": decision.similarity,
-                "matched_post_id": decision.matched_post_id,
-                "added_at": now,
-            }
-        )
+        analysis["clue_id"] = decision.clue_id
+        analysis["why"] = {**analysis["why"], "nearest": decision.nearest}
+        analysis["_membership"] = {
+            "clue_id": decision.clue_id,
+            "post_id": post.id,
+            "membership": decision.membership,
+            "similarity": decision.similarity,
+            "matched_post_id": decision.matched_post_id,
+            "added_at": now,
+        }
         touched.add(decision.clue_id)
-    session.flush()
-    insert_clue_posts(session, memberships)
-    index.add(np.array([post.id for post, _, _ in items], dtype=np.int64), vectors)
+    index.add(
+        np.array([post.id for post, _ in items], dtype=np.int64),
+        vectors,
+        [d.clue_id for d in decisions],
+    )
     report.add_time("group", time.perf_counter() - tick)
     return touched
 

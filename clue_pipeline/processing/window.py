@@ -18,7 +18,7 @@ is approximate at that size."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from sqlalchemy import select
@@ -77,28 +77,23 @@ class WindowedIndex:
             return self.window.search(vectors, k)
         return self.index.search(vectors, k)
 
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+    def add(self, ids: np.ndarray, vectors: np.ndarray, clue_ids: Sequence[int]) -> None:
+        """Posts ``ids`` just grouped into ``clue_ids`` (one per post)."""
         self.index.add(ids, vectors)
         if len(ids):
-            self._pending.append((np.asarray(ids, dtype=np.int64), vectors))
+            self._pending.append((np.asarray(ids, dtype=np.int64), vectors, list(clue_ids)))
 
     def settle(self, session: Session, eligible: EligibleClues) -> None:
         """Move the posts added since the last call into the window when their clue is
         eligible (after the batch wrote its clues)."""
         if not self._pending:
             return
-        ids = np.concatenate([i for i, _ in self._pending])
-        vectors = np.vstack([v for _, v in self._pending])
+        ids = np.concatenate([i for i, _, _ in self._pending])
+        vectors = np.vstack([v for _, v, _ in self._pending])
+        clue_of = [c for _, _, clues in self._pending for c in clues]
         self._pending.clear()
-        clue_of: dict[int, int] = {}
-        for start in range(0, len(ids), CHUNK):
-            chunk = [int(i) for i in ids[start : start + CHUNK]]
-            rows = session.execute(
-                select(CluePost.post_id, CluePost.clue_id).where(CluePost.post_id.in_(chunk))
-            )
-            clue_of.update((post_id, clue_id) for post_id, clue_id in rows)
-        active = _in_chunks(set(clue_of.values()), lambda chunk: eligible(session, chunk))
-        keep = np.array([clue_of.get(int(i)) in active for i in ids], dtype=bool)
+        active = _in_chunks(set(clue_of), lambda chunk: eligible(session, chunk))
+        keep = np.array([clue in active for clue in clue_of], dtype=bool)
         if keep.any():
             self.window.add(ids[keep], vectors[keep])
 
