@@ -211,3 +211,20 @@ def test_a_never_trained_ngram_part_is_trained_at_its_configured_dimension(tmp_p
     spec = {"kind": "char_ngram", "path": str(tmp_path / "ng"), "dim": 128}
     bootstrap_missing_parts(spec, ["红星路一下雨就内涝", "柳岸社区的垃圾桶满了"])
     assert load_embedder(spec).dim == 128
+
+
+def test_a_first_run_trains_never_trained_parts_on_a_bounded_sample(
+    engine, tmp_path, monkeypatch, caplog
+) -> None:  # noqa: ANN001
+    import logging
+
+    from clue_pipeline.embedding import load_embedder
+    from clue_pipeline.processing import runner
+
+    _store_posts(engine, 10)
+    monkeypatch.setattr(runner, "BOOTSTRAP_TEXTS", 4)
+    spec = {"kind": "char_ngram", "path": str(tmp_path / "ng"), "dim": 32}
+    with caplog.at_level(logging.INFO, logger=runner.__name__):
+        runner.bootstrap_embedder(engine, ProcessingConfig(embedder=spec))
+    assert "embedder part trained on 4 of 10 stored posts" in caplog.text
+    assert load_embedder(spec).dim == 32

@@ -194,3 +194,39 @@ def test_queue_list_json_from_the_command_line(processed, db_url: str, tmp_path:
         "district",
     } <= set(rows[0])
     assert "Traceback" not in done.stderr
+
+
+def test_clue_summaries_built_batch_by_batch_equal_ones_built_from_scratch(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refreshing reuses the reasons it quoted in a clue's previous summary; small batches
+    refresh each clue many times, and the result must be what one refresh from the
+    database alone gives."""
+    from clue_pipeline.processing.context import ProcessingContext
+    from clue_pipeline.processing.runner import refresh_clues
+
+    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
+    engine = make_engine(db_url)
+    _store_corpus(engine)
+    config = ProcessingConfig(
+        embedder={"kind": "char_ngram", "path": str(tmp_path / "var" / "models" / "char_ngram")},
+        batch_size=16,
+    )
+    process_pending(engine, config=config, now=NOW)
+
+    def summaries() -> dict[int, tuple]:
+        with session_scope(engine) as session:
+            return {
+                c.id: (c.why, c.title, c.category, c.item_code, c.post_count, c.priority)
+                for c in session.scalars(select(Clue))
+            }
+
+    built = summaries()
+    assert max(s[4] for s in built.values()) >= 3  # clues that grew over several batches
+    with session_scope(engine) as session:
+        for clue in session.scalars(select(Clue)):
+            clue.why = {}
+    with session_scope(engine) as session:
+        refresh_clues(session, set(built), ProcessingContext.load(config), config, NOW)
+    assert summaries() == built
+    engine.dispose()

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, insert, or_, select, update
@@ -107,23 +108,40 @@ def rebuild_index(engine: Engine, context: ProcessingContext) -> VectorIndex:
     return index
 
 
+#: stored posts that never-trained embedder parts learn from on a first run, evenly spaced
+#: over all posts: training time grows with them (bench/process.py: 75 s for 20,000 posts;
+#: 24 minutes for 100,000 on a shared machine), while a character model has seen its
+#: characters long before that.
+#: ``clues embedder train --from-db`` learns from every post.
+BOOTSTRAP_TEXTS = 20_000
+
+
 def bootstrap_embedder(engine: Engine, config: ProcessingConfig) -> None:
     """Embedder parts that were never trained (character n-gram idf, a character
-    StaticEmbedding under var/) are trained on the stored posts (seconds for a demo,
-    minutes for 100,000 posts), so a fresh installation groups from its first run.
-    ``clues embedder train`` retrains them, with labelled pairs, later."""
+    StaticEmbedding under var/) are trained on the stored posts (at most
+    ``BOOTSTRAP_TEXTS`` of them, evenly spaced: seconds for a demo, about a minute for
+    100,000 posts), so a fresh installation groups from its first run. ``clues embedder
+    train`` retrains them, with labelled pairs, later."""
     from clue_pipeline.embedding.static_training import TrainingText
     from clue_pipeline.embedding.training import bootstrap_missing_parts, missing_parts
 
     if not missing_parts(config.embedder):
         return
     with session_scope(engine) as session:
-        texts = [
-            TrainingText(normalise(title, text).text, title or None)
-            for title, text in session.execute(select(Post.title, Post.text).limit(200_000))
-        ]
-    for path in bootstrap_missing_parts(config.embedder, [t for t in texts if t.text]):
-        log.info("embedder part trained on %d stored posts: %s", len(texts), path)
+        ids = list(session.scalars(select(Post.id).order_by(Post.id)))
+        stride = max(1, -(-len(ids) // BOOTSTRAP_TEXTS))
+        chosen = ids[::stride]
+        texts = []
+        for start in range(0, len(chosen), 5000):
+            texts += [
+                TrainingText(normalise(title, text).text, title or None)
+                for title, text in session.execute(
+                    select(Post.title, Post.text).where(Post.id.in_(chosen[start : start + 5000]))
+                )
+            ]
+    texts = [t for t in texts if t.text]
+    for path in bootstrap_missing_parts(config.embedder, texts):
+        log.info("embedder part trained on %d of %d stored posts: %s", len(texts), len(ids), path)
 
 
 def _load_index(engine: Engine, context: ProcessingContext) -> VectorIndex:
@@ -328,7 +346,8 @@ def _process_batch(
     )
     report.add_time("write", time.perf_counter() - tick)
     tick = time.perf_counter()
-    refresh_clues(session, touched, context, config, now)
+    known = {a["post_id"]: (a["text"], a["why"]) for a in analyses}
+    refresh_clues(session, touched, context, config, now, known=known)
     report.add_time("prioritise", time.perf_counter() - tick)
 
 
@@ -477,7 +496,8 @@ def corrected_fields(clue: Clue) -> set[str]:
     return names
 
 
-# The columns refresh_clues reads (not the posts' raw payloads and other JSON).
+# The columns refresh_clues reads for every member of a touched clue (the small ones); texts
+# and ``why`` are read only for the members the summary quotes (lead, first, first 20).
 _MEMBER_POST = Bundle(
     "Post",
     Post.id,
@@ -492,7 +512,6 @@ _MEMBER_POST = Bundle(
 )
 _MEMBER_ANALYSIS = Bundle(
     "PostAnalysis",
-    PostAnalysis.text,
     PostAnalysis.category,
     PostAnalysis.category_confidence,
     PostAnalysis.item_code,
@@ -502,8 +521,27 @@ _MEMBER_ANALYSIS = Bundle(
     PostAnalysis.street,
     PostAnalysis.community,
     PostAnalysis.landmark,
-    PostAnalysis.why,
 )
+#: members listed with their nearest posts in a clue's ``why``
+WHY_MEMBERS = 20
+
+
+def _member_details(session: Session, post_ids: set[int]) -> dict[int, Any]:
+    """Text and reasons (``why``) of the given members (post id -> row)."""
+    found: dict[int, Any] = {}
+    ordered = sorted(post_ids)
+    for start in range(0, len(ordered), 5000):
+        found.update(
+            (row.post_id, row)
+            for row in session.execute(
+                select(
+                    PostAnalysis.post_id,
+                    PostAnalysis.text,
+                    PostAnalysis.why,
+                ).where(PostAnalysis.post_id.in_(ordered[start : start + 5000]))
+            )
+        )
+    return found
 
 
 def refresh_clues(
@@ -512,10 +550,19 @@ def refresh_clues(
     context: ProcessingContext,
     config: ProcessingConfig,
     now: datetime,
+    *,
+    known: Mapping[int, tuple[str, dict]] | None = None,
 ) -> None:
     """Recompute each clue's summary from its posts: classification by
     confidence-weighted vote, urgency, place, counts and priority. Fields an
-    analyst corrected (``Clue.corrections``) are kept as corrected."""
+    analyst corrected (``Clue.corrections``) are kept as corrected.
+
+    The summary quotes the reasons (``why``) of a few members: the lead of the category
+    vote and the first ``WHY_MEMBERS``. They are read from ``known`` (post id -> text and
+    why, the posts just analysed), else from the clue's previous summary (a post's nearest
+    neighbours never change once grouped; the lead's reasons while it stays the lead),
+    else from the database."""
+    known = known or {}
     if not clue_ids:
         return
     # Lock the clues (in id order, as the workflow does) before reading their
@@ -543,20 +590,52 @@ def refresh_clues(
     ).all()
     by_clue: dict[int, list] = {}
     for row in rows:
-        by_clue.setdefault(row.clue_id, []).append(row)
-    for clue_id, members in sorted(by_clue.items()):
-        clue = locked.get(clue_id)
-        if clue is None:
-            continue
+        if row.clue_id in locked:
+            by_clue.setdefault(row.clue_id, []).append(row)
+    # first pass: the category vote and its lead member; which members' details are read
+    leads: dict[int, tuple[str | None, Any]] = {}
+    quoted: dict[int, tuple[dict[int, list], dict | None]] = {}
+    wanted: set[int] = set()
+    for clue_id, members in by_clue.items():
         votes: Counter[str] = Counter()
         for row in members:
             if row.PostAnalysis.category:
                 votes[row.PostAnalysis.category] += row.PostAnalysis.category_confidence or 0.5
         category = votes.most_common(1)[0][0] if votes else None
-        lead = next(
-            (r.PostAnalysis for r in members if r.PostAnalysis.category == category),
-            members[0].PostAnalysis,
+        lead = next((r for r in members if r.PostAnalysis.category == category), members[0])
+        leads[clue_id] = (category, lead)
+        before = locked[clue_id].why or {}
+        nearest = {
+            m["post_id"]: m.get("nearest", [])
+            for m in before.get("members", [])
+            if isinstance(m, dict) and "post_id" in m
+        }
+        lead_why = before if before.get("lead_post_id") == lead.Post.id else None
+        quoted[clue_id] = (nearest, lead_why)
+        if lead.Post.id not in known and lead_why is None:
+            wanted.add(lead.Post.id)
+        wanted.update(
+            r.Post.id
+            for r in members[:WHY_MEMBERS]
+            if r.Post.id not in known and r.Post.id not in nearest
         )
+        first = members[0].Post
+        if not first.title and first.id not in known:
+            wanted.add(first.id)
+    details = _member_details(session, wanted)
+
+    def why_of(post_id: int) -> dict:
+        if post_id in known:
+            return known[post_id][1] or {}
+        return details[post_id].why or {}
+
+    for clue_id, members in sorted(by_clue.items()):
+        clue = locked[clue_id]
+        category, lead_row = leads[clue_id]
+        nearest, lead_why = quoted[clue_id]
+        if lead_why is None or lead_row.Post.id in known:
+            lead_why = why_of(lead_row.Post.id)
+        lead = lead_row.PostAnalysis
         item = context.item(lead.item_code)
         urgent = any(r.PostAnalysis.urgent for r in members)
         derived = {
@@ -577,7 +656,10 @@ def refresh_clues(
             if name not in corrected:
                 setattr(clue, name, value)
         first = members[0].Post
-        clue.title = (first.title or members[0].PostAnalysis.text or "")[:80]
+        title = first.title
+        if not title:
+            title = known[first.id][0] if first.id in known else details[first.id].text
+        clue.title = (title or "")[:80]
         clue.post_count = len(members)
         clue.author_count = len({r.Post.author or f"#{r.Post.id}" for r in members})
         clue.platform_count = len({r.Post.platform for r in members})
@@ -599,17 +681,22 @@ def refresh_clues(
         )
         urgency = sorted({x for r in members for x in (r.PostAnalysis.urgency_reasons or [])})
         clue.why = {
-            "category": lead.why.get("category"),
-            "item": lead.why.get("item"),
+            "lead_post_id": lead_row.Post.id,
+            "category": lead_why.get("category"),
+            "item": lead_why.get("item"),
             "urgency": urgency,
-            "relevance": lead.why.get("relevance"),
+            "relevance": lead_why.get("relevance"),
             "members": [
                 {
                     "post_id": r.Post.id,
                     "membership": r.membership,
-                    "nearest": r.PostAnalysis.why.get("nearest", []),
+                    "nearest": (
+                        nearest[r.Post.id]
+                        if r.Post.id in nearest and r.Post.id not in known
+                        else why_of(r.Post.id).get("nearest", [])
+                    ),
                 }
-                for r in members[:20]
+                for r in members[:WHY_MEMBERS]
             ],
         }
         clue.updated_at = now
