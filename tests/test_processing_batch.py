@@ -39,8 +39,9 @@ def test_batch_neighbours_match_the_per_post_search(k: int) -> None:
     neighbours = BatchNeighbours(vectors)
     for i in range(40):
         # one matrix-vector product per post: the k most similar earlier posts with a clue
+        # that can take posts (None: none), as the window holds only those
         sims = vectors[:i] @ vectors[i]
-        nearest = [j for j in np.argsort(-sims)[:k] if assigned[j] is not None]
+        nearest = [j for j in np.argsort(-sims) if assigned[j] is not None][:k]
         found = neighbours(i, assigned[:i], k)
         assert [n.post_id for n in found] == [assigned[j][0] for j in nearest]
         assert [n.clue_id for n in found] == [assigned[j][1] for j in nearest]

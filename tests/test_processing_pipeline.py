@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from clue_pipeline.demo.corpus import load_corpus
 from clue_pipeline.processing.config import ProcessingConfig
@@ -230,3 +230,39 @@ def test_clue_summaries_built_batch_by_batch_equal_ones_built_from_scratch(
         refresh_clues(session, set(built), ProcessingContext.load(config), config, NOW)
     assert summaries() == built
     engine.dispose()
+
+
+def test_clues_do_not_depend_on_the_batch_size(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Posts of one batch join each other's clues by the rules that hold between batches
+    (the window, eligibility), so a backlog gives the same clues in batches of 7 or 512."""
+    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
+    clue_sets = []
+    for batch_size in (7, 512):
+        engine = make_engine(db_url)
+        if clue_sets:  # the same database URL: start again from an empty one
+            with session_scope(engine) as session:
+                for table in ("clue_posts", "post_analyses", "embedding_cache", "clues", "posts"):
+                    session.execute(text(f"DELETE FROM {table}"))
+            index_path(engine).unlink(missing_ok=True)
+        _store_corpus(engine)
+        config = ProcessingConfig(
+            embedder={"kind": "char_ngram", "path": str(tmp_path / "var" / "models" / "ng")},
+            # the demo's posts span 10 days: clues of the older ones cannot take posts
+            grouping={"window_days": 3},
+            batch_size=batch_size,
+        )
+        process_pending(engine, config=config, now=NOW)
+        with session_scope(engine) as session:
+            members = session.execute(
+                select(Post.platform, Post.external_id, CluePost.clue_id, CluePost.membership).join(
+                    CluePost, CluePost.post_id == Post.id
+                )
+            ).all()
+        groups = defaultdict(set)
+        for platform, external_id, clue_id, membership in members:
+            groups[clue_id].add((platform, external_id, membership))
+        clue_sets.append(sorted(sorted(g) for g in groups.values()))
+        engine.dispose()
+    assert len(clue_sets[0]) > 1 and clue_sets[0] == clue_sets[1]

@@ -23,25 +23,31 @@ from clue_pipeline.storage.models import Clue, CluePost
 
 
 class BatchNeighbours:
-    """Neighbours of post ``i`` among the earlier posts of the batch that already have a
-    clue (the ``k`` most similar earlier posts, then those with a clue), from one Gram
-    matrix."""
+    """Neighbours of post ``i`` among the earlier posts of the batch that have a clue able
+    to take posts (``assigned[j]`` is None for the others): the ``k`` most similar of them,
+    from one Gram matrix, as a search of the window would find them."""
 
     def __init__(self, vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self._gram = vectors @ vectors.T if len(vectors) else np.zeros((0, 0), np.float32)
+        self._usable = np.zeros(len(vectors), dtype=bool)
+        self._seen = 0
 
     def __call__(
         self, index: int, assigned: Sequence[tuple[int, int, Place] | None], k: int
     ) -> list[Neighbour]:
-        if index == 0:
+        for j in range(self._seen, index):  # assigned only grows: each slot is read once
+            self._usable[j] = assigned[j] is not None
+        self._seen = max(self._seen, index)
+        candidates = np.flatnonzero(self._usable[:index])
+        if len(candidates) == 0:
             return []
         sims = self._gram[index, :index]
-        if index > k:
-            top = np.argpartition(-sims, k - 1)[:k]
-            order = top[np.argsort(-sims[top], kind="stable")]
+        if len(candidates) > k:
+            top = candidates[np.argpartition(-sims[candidates], k - 1)[:k]]
         else:
-            order = np.argsort(-sims, kind="stable")
+            top = candidates
+        order = top[np.argsort(-sims[top], kind="stable")]
         return assigned_neighbours(order, sims, assigned)
 
 

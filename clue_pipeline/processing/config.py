@@ -62,7 +62,7 @@ class ProcessingConfig(_Strict):
     index: IndexConfig = IndexConfig()
     relevance: RelevanceConfig = RelevanceConfig()
     priority: PriorityConfig = PriorityConfig()
-    batch_size: int = Field(512, ge=1, le=100_000)
+    batch_size: int = Field(2048, ge=1, le=100_000)
 
 
 def parse_processing_config(data: Any, source: str) -> ProcessingConfig:

@@ -242,6 +242,8 @@ _BATCH_POST = (
     Post.text,
     Post.content_hash,
     Post.location_text,
+    Post.published_at,
+    Post.first_seen_at,
 )
 
 
@@ -404,6 +406,8 @@ def _group(
 
     in_batch = BatchNeighbours(vectors)
     new_clues = PendingClues(now)
+    # a clue started now is as eligible as it will be once refreshed: its last post is this one
+    active_since = now - timedelta(days=config.grouping.window_days)
     assigned: list[tuple[int, int, Place] | None] = []
     decisions: list[Decision] = []
     for i, (post, analysis) in enumerate(items):
@@ -422,7 +426,8 @@ def _group(
             decision = decide(neighbours, place, config.grouping)
         if decision.clue_id is None:
             decision.clue_id = new_clues.new()  # a temporary id until the batch's INSERT
-            eligible.add(decision.clue_id)
+            if (post.published_at or post.first_seen_at) >= active_since:
+                eligible.add(decision.clue_id)
             report.new_clues += 1
         elif decision.membership == "exact":
             report.joined_exact += 1
@@ -430,8 +435,12 @@ def _group(
             report.joined_auto += 1
         else:
             report.suggested += 1
-        exact.setdefault(post.content_hash, (post.id, decision.clue_id))
-        assigned.append((post.id, decision.clue_id, place))
+        # later posts of the batch may join this post's clue only if it can take posts
+        if decision.clue_id in eligible:
+            exact.setdefault(post.content_hash, (post.id, decision.clue_id))
+            assigned.append((post.id, decision.clue_id, place))
+        else:
+            assigned.append(None)
         decisions.append(decision)
     new_clues.insert(session)
     touched: set[int] = set()
