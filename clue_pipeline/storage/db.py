@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -21,16 +22,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.close()
 
 
+def _json(value: object) -> str:
+    """JSON columns keep Chinese as UTF-8, not as \\uXXXX escapes (half the bytes)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def make_engine(url: str | None = None) -> Engine:
     """A new engine for ``url`` (default: the configured database)."""
     url = url or settings.database_url()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=_json)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_serializer=_json)
 
 
 @lru_cache(maxsize=8)
