@@ -601,9 +601,10 @@ def refresh_clues(
     for row in rows:
         if row.clue_id in locked:
             by_clue.setdefault(row.clue_id, []).append(row)
-    # first pass: the category vote and its lead member; which members' details are read
-    leads: dict[int, tuple[str | None, Any]] = {}
-    quoted: dict[int, tuple[dict[int, list], dict | None]] = {}
+    # first pass, per clue: the category vote, its lead member, what the previous summary
+    # quoted (members' nearest posts; the lead's reasons if it is still the lead), and which
+    # members' details must be read from the database
+    plans: dict[int, tuple[str | None, Any, dict[int, list], dict | None]] = {}
     wanted: set[int] = set()
     for clue_id, members in by_clue.items():
         votes: Counter[str] = Counter()
@@ -612,7 +613,6 @@ def refresh_clues(
                 votes[row.PostAnalysis.category] += row.PostAnalysis.category_confidence or 0.5
         category = votes.most_common(1)[0][0] if votes else None
         lead = next((r for r in members if r.PostAnalysis.category == category), members[0])
-        leads[clue_id] = (category, lead)
         before = locked[clue_id].why or {}
         nearest = {
             m["post_id"]: m.get("nearest", [])
@@ -620,7 +620,7 @@ def refresh_clues(
             if isinstance(m, dict) and "post_id" in m
         }
         lead_why = before if before.get("lead_post_id") == lead.Post.id else None
-        quoted[clue_id] = (nearest, lead_why)
+        plans[clue_id] = (category, lead, nearest, lead_why)
         if lead.Post.id not in known and lead_why is None:
             wanted.add(lead.Post.id)
         wanted.update(
@@ -638,10 +638,14 @@ def refresh_clues(
             return known[post_id][1] or {}
         return details[post_id].why or {}
 
+    def nearest_of(post_id: int, quoted: dict[int, list]) -> list:
+        if post_id in quoted and post_id not in known:
+            return quoted[post_id]
+        return why_of(post_id).get("nearest", [])
+
     for clue_id, members in sorted(by_clue.items()):
         clue = locked[clue_id]
-        category, lead_row = leads[clue_id]
-        nearest, lead_why = quoted[clue_id]
+        category, lead_row, nearest, lead_why = plans[clue_id]
         if lead_why is None or lead_row.Post.id in known:
             lead_why = why_of(lead_row.Post.id)
         lead = lead_row.PostAnalysis
@@ -699,11 +703,7 @@ def refresh_clues(
                 {
                     "post_id": r.Post.id,
                     "membership": r.membership,
-                    "nearest": (
-                        nearest[r.Post.id]
-                        if r.Post.id in nearest and r.Post.id not in known
-                        else why_of(r.Post.id).get("nearest", [])
-                    ),
+                    "nearest": nearest_of(r.Post.id, nearest),
                 }
                 for r in members[:WHY_MEMBERS]
             ],
