@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             pairs += read_pairs(data / name)
     if not args.no_train:
         started = time.perf_counter()
-        written = train_configured_embedder(train_texts, pairs, spec=config.embedder)
+        written = train_configured_embedder(train_texts, pairs, spec=config.embedder, posts=texts)
         print(
             f"embedder trained in {time.perf_counter() - started:.0f} s: "
             f"{[str(w) for w in written]}"

@@ -201,6 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=StaticTrainingSettings.learning_rate)
     parser.add_argument("--ngram-dim", type=int, default=2048)
     parser.add_argument(
+        "--ngram-projection",
+        choices=("random", "lsa"),
+        default="random",
+        help="the n-gram part's projection (lsa: fitted on the training posts, not the pairs)",
+    )
+    parser.add_argument(
         "--pair-loss-weight", type=float, default=StaticTrainingSettings.pair_loss_weight
     )
     parser.add_argument("--no-hard-negatives", action="store_true")
@@ -255,7 +261,12 @@ def main(argv: list[str] | None = None) -> int:
 
     workdir = args.model_dir or Path(tempfile.mkdtemp(prefix="clues-sim-"))
     started = time.perf_counter()
-    ngram = CharNgramEmbedder.fit(fit_corpus, dim=args.ngram_dim)
+    ngram = CharNgramEmbedder.fit(
+        fit_corpus,
+        dim=args.ngram_dim,
+        projection=args.ngram_projection,
+        lsa_corpus=[t.text for t in train_texts],
+    )
     ngram.save(workdir / "char_ngram")
     print(
         f"char n-gram idf fitted on {len(fit_corpus)} texts "

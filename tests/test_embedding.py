@@ -136,6 +136,115 @@ def test_char_ngram_projection_tracks_sparse_cosine(ngram: CharNgramEmbedder) ->
     assert int(np.argsort(-approx[0])[1]) == 1
 
 
+def test_lsa_projection_groups_posts_by_their_shared_ngrams(tmp_path: Path) -> None:
+    texts = [p.text for p in POSTS]
+    lsa = CharNgramEmbedder.fit(texts, dim=64, projection="lsa")
+    assert lsa.projection == "lsa" and lsa.dim == 64 and lsa.name == "char_ngram[1-3]-lsax64"
+    dense = lsa.encode(texts)
+    _unit(dense)
+    similarity = dense @ dense.T
+    # each post's nearest other post is the other post about its problem (posts 2k, 2k+1)
+    for i in range(len(texts)):
+        assert int(np.argsort(-similarity[i])[1]) == i ^ 1, texts[i]
+    # fewer posts than dimensions: the missing components are zero, the vectors keep 64
+    assert np.count_nonzero(np.abs(dense).sum(axis=0)) <= len(texts) - 1
+    # saved and loaded, it gives the same vectors and the same fingerprint
+    lsa.save(tmp_path / "lsa")
+    assert sorted(p.name for p in (tmp_path / "lsa").iterdir()) == [
+        "char_ngram.json",
+        "idf.npz",
+        "lsa.npz",
+    ]
+    loaded = CharNgramEmbedder.load(tmp_path / "lsa")
+    np.testing.assert_allclose(loaded.encode(texts), dense, atol=1e-6)
+    assert loaded.fingerprint == lsa.fingerprint
+    # another fitting corpus gives other components and so another fingerprint (the cache
+    # and the index of one model are never read for the other); idf alike, directions not
+    other = CharNgramEmbedder.fit(texts, dim=64, projection="lsa", lsa_corpus=texts[:6])
+    assert other.fingerprint != lsa.fingerprint
+    random = CharNgramEmbedder.fit(texts, dim=64)
+    assert random.projection == "random" and random.fingerprint != lsa.fingerprint
+    # refitting the directory with a random projection removes the stale components
+    random.save(tmp_path / "lsa")
+    assert not (tmp_path / "lsa" / "lsa.npz").exists()
+    assert CharNgramEmbedder.load(tmp_path / "lsa").fingerprint == random.fingerprint
+
+
+def test_lsa_projection_ignores_ngrams_it_never_saw() -> None:
+    lsa = CharNgramEmbedder.fit([p.text for p in POSTS], dim=16, projection="lsa")
+    # n-grams absent from the fitting posts count for nothing: such a text is the zero vector
+    # (left unnormalised), never a random direction
+    vectors = lsa.encode(["ABCXYZ", POSTS[0].text])
+    assert np.allclose(vectors[0], 0.0)
+    _unit(vectors[1:])
+    with pytest.raises(ClueError, match="cannot fit an LSA projection"):
+        CharNgramEmbedder.fit(["甲"], dim=16, projection="lsa")
+
+
+def test_load_embedder_checks_the_projection_against_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLUES_HOME", str(tmp_path))
+    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
+    CharNgramEmbedder.fit([p.text for p in POSTS], dim=32).save(tmp_path / "var/models/ng")
+    spec = {"kind": "char_ngram", "path": "var/models/ng", "dim": 32}
+    assert load_embedder(spec).projection == "random"
+    with pytest.raises(ConfigError) as error:
+        load_embedder({**spec, "projection": "lsa"})
+    assert str(error.value) == (
+        f"embedder.projection: the character n-gram model at {tmp_path / 'var/models/ng'} has "
+        "a random projection, the configuration asks for lsa; hint: retrain it with "
+        "`clues embedder train` (or set projection to the model's)"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_embedder({**spec, "projection": "pca"})
+    assert str(error.value) == (
+        "embedder.projection: expected one of random, lsa, got 'pca'; hint: lsa groups "
+        "posts better at few dimensions"
+    )
+
+
+def test_a_changed_projection_is_refitted_on_the_first_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clue_pipeline.embedding.training import bootstrap_missing_parts, missing_parts
+
+    monkeypatch.setenv("CLUES_HOME", str(tmp_path))
+    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
+    CharNgramEmbedder.fit([p.text for p in POSTS], dim=32).save(tmp_path / "var/models/ng")
+    spec = {"kind": "char_ngram", "path": "var/models/ng", "dim": 32, "projection": "lsa"}
+    assert missing_parts({**spec, "projection": "random"}) == []
+    assert missing_parts(spec) == [spec]
+    bootstrap_missing_parts({"kind": "combined", "parts": [spec]}, POSTS)
+    assert missing_parts(spec) == []
+    assert load_embedder(spec).projection == "lsa"
+
+
+def test_training_fits_the_lsa_projection_on_the_posts_to_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clue_pipeline.embedding import training
+
+    monkeypatch.setenv("CLUES_HOME", str(tmp_path))
+    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
+    monkeypatch.setattr(training, "LSA_MIN_POSTS", 4)
+    spec = {"kind": "char_ngram", "path": "var/models/ng", "dim": 16, "projection": "lsa"}
+    texts = [p.text for p in POSTS]
+
+    def trained(posts: list[str]) -> str:
+        training.train_configured_embedder(POSTS, PAIRS, spec=spec, posts=posts)
+        return load_embedder(spec).fingerprint
+
+    # idf from every text and the pairs' sentences; directions from the posts to group
+    corpus = texts + sorted({s for pair in PAIRS for s in pair})
+    expected = CharNgramEmbedder.fit(corpus, dim=16, projection="lsa", lsa_corpus=texts[:6])
+    assert trained(texts[:6]) == expected.fingerprint
+    # too few posts to group (or none): the directions of all the texts
+    everything = CharNgramEmbedder.fit(corpus, dim=16, projection="lsa", lsa_corpus=texts)
+    assert trained(texts[:2]) == everything.fingerprint
+    assert trained([]) == everything.fingerprint
+
+
 def test_combined_inner_product_is_weighted_mix_of_cosines(
     ngram: CharNgramEmbedder, static_dir: Path
 ) -> None:

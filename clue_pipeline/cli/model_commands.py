@@ -192,8 +192,8 @@ def embedder_train(
     texts: list = []
     for path in data or []:
         texts += _texts_of(path)
-    if from_db:
-        texts += _texts_from_db(database_url)
+    stored = _texts_from_db(database_url) if from_db else []
+    texts += stored
     if not texts:
         raise ClueError("nothing to learn from; hint: give --data FILE.jsonl or --from-db")
     from clue_pipeline.labelled_data import read_pairs
@@ -201,7 +201,10 @@ def embedder_train(
     labelled = [p for path in pairs or [] for p in read_pairs(path)]
     with console.status("training the embedder") as status:
         written = train_configured_embedder(
-            texts, labelled, progress=lambda message: status.update(message)
+            texts,
+            labelled,
+            progress=lambda message: status.update(message),
+            posts=[t.text for t in stored],
         )
     for path in written:
         console.print(f"saved {path}")

