@@ -80,6 +80,19 @@ class VectorIndex:
             return np.zeros(shape, dtype=np.float32), np.full(shape, -1, dtype=np.int64)
         return self._index.search(vectors, min(k, len(self)))
 
+    def ids(self) -> np.ndarray:
+        """The ids the index holds."""
+        return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+
+    def remove(self, ids: np.ndarray) -> int:
+        """Drop the vectors of ``ids`` (those held); how many were dropped. Exact index only:
+        FAISS's HNSW cannot remove."""
+        if len(ids) == 0:
+            return 0
+        if self.approximate:
+            raise ValueError("an approximate (HNSW) index cannot remove vectors")
+        return int(self._index.remove_ids(np.ascontiguousarray(ids, dtype=np.int64)))
+
     def reconstruct(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The ids among ``ids`` that the index holds, and their stored vectors."""
         found, rows = [], []

@@ -193,6 +193,66 @@ def test_an_empty_database_opens_an_empty_window(engine) -> None:  # noqa: ANN00
     assert (found == -1).all() and sims.shape == (2, 3)
 
 
+def test_eligibility_is_measured_from_the_post_time(engine) -> None:  # noqa: ANN001
+    from clue_pipeline.processing.eligibility import ClueEligibility
+
+    _post_ids, ids, _vectors, _index = _grouped_world(engine)
+    config = ProcessingConfig()  # window 30 days, recurrence 90
+    with session_scope(engine) as session:
+        merged = Clue(state="pending", last_post_at=NOW, merged_into_id=ids["active"])
+        session.add(merged)
+        session.flush()
+        ids["merged"] = merged.id
+    everything = set(ids.values())
+    expected = {
+        NOW - timedelta(days=190): {"active", "stale", "closed"},  # the stale one: 10 days
+        NOW: {"active", "closed"},
+        NOW + timedelta(days=29): {"closed"},  # the active one's last post: 31 days back
+        NOW + timedelta(days=84): set(),  # closed 91 days back
+    }
+    with session_scope(engine) as session:
+        clues = ClueEligibility(session, config.grouping)
+        for at, names in expected.items():
+            want = {ids[n] for n in names}
+            assert _eligible_clue_ids(session, everything, at, config) == want
+            assert _eligible_clue_ids(session, None, at, config) == want
+            assert {c for c in everything if clues.eligible(c, at)} == want
+        # a post of the batch joins the stale clue: its last post moves forward with it
+        clues.joined(ids["stale"], NOW - timedelta(days=20))
+        assert clues.eligible(ids["stale"], NOW)
+        assert not clues.eligible(ids["stale"], NOW + timedelta(days=11))
+        clues.started(-1, NOW - timedelta(days=100))  # a clue started in the batch
+        assert clues.eligible(-1, NOW - timedelta(days=70))
+        assert not clues.eligible(-1, NOW - timedelta(days=69))
+        assert not clues.eligible(-2, NOW)  # unknown
+
+
+def test_the_window_moves_with_the_time_of_the_posts(engine) -> None:  # noqa: ANN001
+    post_ids, ids, vectors, index = _grouped_world(engine)
+    config = ProcessingConfig()
+    clock = {"at": NOW - timedelta(days=190)}
+
+    def eligible(session, clue_ids):  # noqa: ANN001, ANN202
+        return _eligible_clue_ids(session, clue_ids, clock["at"], config)
+
+    with session_scope(engine) as session:
+        windowed = WindowedIndex.open(session, index, eligible, approximate_above=1000)
+        assert len(windowed.window) == 6  # 190 days back, the stale clue was active
+        clock["at"] = NOW
+        assert windowed.move(session, eligible) == (2, 0)  # its posts are evicted
+        assert windowed.move(session, eligible) == (0, 0)
+        _sims, found = windowed.search(vectors[2:3], 6)
+        assert set(found[0].tolist()) == {post_ids[i] for i in (0, 1, 4, 5)}
+        clock["at"] = NOW - timedelta(days=190)  # back in time: they come back
+        assert windowed.move(session, eligible) == (0, 2)
+        assert sorted(windowed.window.ids().tolist()) == sorted(post_ids)
+    assert len(windowed) == 6  # the persisted index keeps every post
+    approximate = VectorIndex(16, IndexSettings(approximate_above=2))
+    approximate.add(np.array([1, 2, 3]), vectors[:3])
+    with pytest.raises(ValueError, match="cannot remove"):
+        approximate.remove(np.array([1]))
+
+
 def test_a_configured_ngram_dimension_must_match_the_trained_model(tmp_path) -> None:  # noqa: ANN001
     from clue_pipeline.embedding import CharNgramEmbedder, load_embedder
 

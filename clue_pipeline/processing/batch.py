@@ -10,7 +10,7 @@ vectorised or bulk operation per batch (same results, fewer round trips):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,9 +23,10 @@ from clue_pipeline.storage.models import Clue, CluePost
 
 
 class BatchNeighbours:
-    """Neighbours of post ``i`` among the earlier posts of the batch that have a clue able
-    to take posts (``assigned[j]`` is None for the others): the ``k`` most similar of them,
-    from one Gram matrix, as a search of the window would find them."""
+    """Neighbours of post ``i`` among the earlier posts of the batch that have a clue
+    (``assigned[j]`` is None for the others) able to take post ``i`` (``usable``, of a clue
+    id; all when not given): the ``k`` most similar of them, from one Gram matrix, as a
+    search of the window filtered the same way would find them."""
 
     def __init__(self, vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -34,21 +35,32 @@ class BatchNeighbours:
         self._seen = 0
 
     def __call__(
-        self, index: int, assigned: Sequence[tuple[int, int, Place] | None], k: int
+        self,
+        index: int,
+        assigned: Sequence[tuple[int, int, Place] | None],
+        k: int,
+        usable: Callable[[int], bool] | None = None,
     ) -> list[Neighbour]:
         for j in range(self._seen, index):  # assigned only grows: each slot is read once
             self._usable[j] = assigned[j] is not None
         self._seen = max(self._seen, index)
         candidates = np.flatnonzero(self._usable[:index])
-        if len(candidates) == 0:
+        if len(candidates) == 0 or k <= 0:
             return []
         sims = self._gram[index, :index]
-        if len(candidates) > k:
-            top = candidates[np.argpartition(-sims[candidates], k - 1)[:k]]
-        else:
-            top = candidates
-        order = top[np.argsort(-sims[top], kind="stable")]
-        return assigned_neighbours(order, sims, assigned)
+        width = k
+        while True:  # widen until k usable ones are among the nearest, or all were looked at
+            if len(candidates) > width:
+                top = candidates[np.argpartition(-sims[candidates], width - 1)[:width]]
+            else:
+                top = candidates
+            order = top[np.argsort(-sims[top], kind="stable")]
+            found = assigned_neighbours(order, sims, assigned)
+            if usable is not None:
+                found = [n for n in found if usable(n.clue_id)]
+            if len(found) >= k or len(top) == len(candidates):
+                return found[:k]
+            width *= 4
 
 
 class PendingClues:

@@ -19,8 +19,12 @@ class GroupingConfig(_Strict):
     auto_merge: float = Field(0.24, gt=0, le=1.5)
     suggest: float = Field(0.16, gt=0, le=1.5)
     neighbours: int = Field(10, ge=1, le=200)
-    window_days: int = Field(30, ge=1, description="open clues active within this many days")
-    recurrence_days: int = Field(90, ge=0, description="closed clues that still attract posts")
+    window_days: int = Field(
+        30, ge=1, description="open clues last posted within this many days before a post"
+    )
+    recurrence_days: int = Field(
+        90, ge=0, description="clues closed within this many days before a post"
+    )
     same_landmark: float = 0.03
     same_community: float = 0.03
     same_street: float = 0.02

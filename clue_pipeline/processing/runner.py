@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from bisect import insort
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Bundle, Session
 
 from clue_pipeline import settings
@@ -23,6 +24,12 @@ from clue_pipeline.normalise import normalise
 from clue_pipeline.processing.batch import BatchNeighbours, PendingClues, insert_clue_posts
 from clue_pipeline.processing.config import ProcessingConfig, load_processing_config
 from clue_pipeline.processing.context import ProcessingContext
+from clue_pipeline.processing.eligibility import (
+    ClueEligibility,
+    eligible_clue_ids,
+    post_time,
+    reference_time,
+)
 from clue_pipeline.processing.embedding_cache import cached_vectors, embed_with_cache
 from clue_pipeline.processing.grouping import (
     Decision,
@@ -38,7 +45,13 @@ from clue_pipeline.storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-OPEN_STATES = ("pending", "claimed", "verified", "filed")
+#: the window the search looks in moves (evicting the clues no later post can join) when a
+#: batch's earliest post is this much past the window's time, or before it
+WINDOW_STEP = timedelta(days=1)
+#: neighbours searched per post, in multiples of ``grouping.neighbours``: some found in the
+#: window may be in clues the post cannot join (the window is kept at the batch's earliest
+#: post); more are searched for a post that finds fewer usable ones
+SEARCH_WIDTH = 2
 
 
 @dataclass
@@ -157,22 +170,11 @@ def _load_index(engine: Engine, context: ProcessingContext) -> VectorIndex:
     return index
 
 
-def _eligible_clue_ids(session: Session, clue_ids: set[int], now: datetime, config) -> set[int]:  # noqa: ANN001
-    if not clue_ids:
-        return set()
-    window = now - timedelta(days=config.grouping.window_days)
-    recurrence = now - timedelta(days=config.grouping.recurrence_days)
-    rows = session.scalars(
-        select(Clue.id).where(
-            Clue.id.in_(clue_ids),
-            Clue.merged_into_id.is_(None),
-            or_(
-                (Clue.state.in_(OPEN_STATES)) & (Clue.last_post_at >= window),
-                Clue.closed_at >= recurrence,
-            ),
-        )
-    )
-    return set(rows)
+def _eligible_clue_ids(
+    session: Session, clue_ids: set[int] | None, at: datetime, config: ProcessingConfig
+) -> set[int]:
+    """The clues among ``clue_ids`` (None: all) that a post of time ``at`` may join."""
+    return eligible_clue_ids(session, clue_ids, at, config.grouping)
 
 
 def _place_of(analysis: Mapping[str, object] | object) -> Place:
@@ -201,23 +203,26 @@ def process_pending(
     now = now or utcnow()
     report = ProcessReport()
     with session_scope(engine) as session:
-        pending_ids = list(
-            session.scalars(
-                select(Post.id)
-                .where(Post.processed_at.is_(None))
-                .order_by(Post.published_at.is_(None), Post.published_at, Post.id)
-            )
-        )
+        pending = session.execute(
+            select(Post.id, Post.published_at, Post.first_seen_at)
+            .where(Post.processed_at.is_(None))
+            .order_by(Post.published_at.is_(None), Post.published_at, Post.id)
+        ).all()
     if limit is not None:
-        pending_ids = pending_ids[:limit]
-    if not pending_ids:
+        pending = pending[:limit]
+    if not pending:
         report.seconds = time.perf_counter() - started
         return report
+    pending_ids = [p.id for p in pending]
+    times = [reference_time(p.published_at, p.first_seen_at, now) for p in pending]
     index = _load_index(engine, context)
     tick = time.perf_counter()
+    # the time the window holds the eligible clues of: at or before the earliest post of
+    # the batch being grouped (``eligible`` reads it when called)
+    window_at = min(times[: config.batch_size])
 
-    def eligible(session: Session, clue_ids: set[int]) -> set[int]:
-        return _eligible_clue_ids(session, clue_ids, now, config)
+    def eligible(session: Session, clue_ids: set[int] | None) -> set[int]:
+        return _eligible_clue_ids(session, clue_ids, window_at, config)
 
     with session_scope(engine) as session:
         searched = WindowedIndex.open(session, index, eligible, config.index.approximate_above)
@@ -225,7 +230,14 @@ def process_pending(
     total = len(pending_ids)
     for start in range(0, total, config.batch_size):
         batch_ids = pending_ids[start : start + config.batch_size]
+        batch_at = min(times[start : start + config.batch_size])
         with session_scope(engine) as session:
+            if batch_at < window_at or batch_at - window_at > WINDOW_STEP:
+                tick = time.perf_counter()
+                window_at = batch_at
+                evicted, added = searched.move(session, eligible)
+                log.debug("window moved to %s: %d evicted, %d added", window_at, evicted, added)
+                report.add_time("window", time.perf_counter() - tick)
             _process_batch(session, batch_ids, searched, context, config, now, report)
             searched.settle(session, eligible)
         if progress is not None:
@@ -387,60 +399,60 @@ def _group(
 
     tick = time.perf_counter()
     k = config.grouping.neighbours
-    sims, ids = index.search(vectors, k)
+    sims, ids = index.search(vectors, SEARCH_WIDTH * k)
     neighbour_ids = {int(i) for i in ids.ravel() if i >= 0}
-    # exact duplicates: same content hash already in a clue
+    # exact duplicates: same content hash already in a clue (the earliest post that has it,
+    # among those in a clue the post may join)
     exact_rows = session.execute(
         select(PostAnalysis.content_hash, PostAnalysis.post_id, PostAnalysis.clue_id).where(
             PostAnalysis.content_hash.in_(set(hashes)), PostAnalysis.clue_id.is_not(None)
         )
     ).all()
+    exact: dict[str, list[tuple[int, int]]] = {}
+    for row in sorted(exact_rows, key=lambda r: r.post_id):
+        exact.setdefault(row.content_hash, []).append((row.post_id, row.clue_id))
     known = {row.post_id: row for row in _neighbour_rows(session, neighbour_ids)}
-    candidate_clues = {a.clue_id for a in known.values() if a.clue_id is not None}
-    candidate_clues |= {row.clue_id for row in exact_rows}
-    eligible = _eligible_clue_ids(session, candidate_clues, now, config)
-    exact = {}
-    for row in exact_rows:
-        if row.clue_id in eligible:
-            exact.setdefault(row.content_hash, (row.post_id, row.clue_id))
+    clues = ClueEligibility(session, config.grouping)
+    clues.load({a.clue_id for a in known.values() if a.clue_id is not None})
+    clues.load({row.clue_id for row in exact_rows})
 
     in_batch = BatchNeighbours(vectors)
     new_clues = PendingClues(now)
-    # a clue started now is as eligible as it will be once refreshed: its last post is this one
-    active_since = now - timedelta(days=config.grouping.window_days)
     assigned: list[tuple[int, int, Place] | None] = []
     decisions: list[Decision] = []
     for i, (post, analysis) in enumerate(items):
         place = _place_of(analysis)
-        if post.content_hash in exact:
-            matched, clue_id = exact[post.content_hash]
+        at = reference_time(post.published_at, post.first_seen_at, now)
+
+        def usable(clue_id: int, at: datetime = at) -> bool:
+            return clues.eligible(clue_id, at)
+
+        match = next((m for m in exact.get(post.content_hash, ()) if usable(m[1])), None)
+        if match is not None:
+            matched, clue_id = match
             decision = Decision("exact", clue_id, 1.0, matched, [(matched, 1.0)])
         else:
-            neighbours = []
-            for sim, pid in zip(sims[i], ids[i], strict=True):
-                other = known.get(int(pid))
-                if other is None or other.clue_id not in eligible:
-                    continue
-                neighbours.append(Neighbour(int(pid), other.clue_id, float(sim), _place_of(other)))
-            neighbours += in_batch(i, assigned, k)
+            neighbours = _window_neighbours(
+                session, index, vectors[i], (sims[i], ids[i]), known, usable, k
+            )
+            neighbours += in_batch(i, assigned, k, usable)
             decision = decide(neighbours, place, config.grouping)
+        when = post_time(post.published_at, post.first_seen_at)
         if decision.clue_id is None:
             decision.clue_id = new_clues.new()  # a temporary id until the batch's INSERT
-            if (post.published_at or post.first_seen_at) >= active_since:
-                eligible.add(decision.clue_id)
+            clues.started(decision.clue_id, when)
             report.new_clues += 1
-        elif decision.membership == "exact":
-            report.joined_exact += 1
-        elif decision.membership == "auto":
-            report.joined_auto += 1
         else:
-            report.suggested += 1
-        # later posts of the batch may join this post's clue only if it can take posts
-        if decision.clue_id in eligible:
-            exact.setdefault(post.content_hash, (post.id, decision.clue_id))
-            assigned.append((post.id, decision.clue_id, place))
-        else:
-            assigned.append(None)
+            clues.joined(decision.clue_id, when)
+            if decision.membership == "exact":
+                report.joined_exact += 1
+            elif decision.membership == "auto":
+                report.joined_auto += 1
+            else:
+                report.suggested += 1
+        # later posts of the batch may join this post's clue when it can take them
+        insort(exact.setdefault(post.content_hash, []), (post.id, decision.clue_id))
+        assigned.append((post.id, decision.clue_id, place))
         decisions.append(decision)
     new_clues.insert(session)
     touched: set[int] = set()
@@ -464,6 +476,38 @@ def _group(
     )
     report.add_time("group", time.perf_counter() - tick)
     return touched
+
+
+def _window_neighbours(
+    session: Session,
+    index: WindowedIndex,
+    vector: np.ndarray,
+    found: tuple[np.ndarray, np.ndarray],
+    known: dict[int, Any],
+    usable: Callable[[int], bool],
+    k: int,
+) -> list[Neighbour]:
+    """The ``k`` nearest posts of the window in a clue the post may join (``usable``), from
+    the batch's search (``found``: similarities and ids) or, when fewer were usable there
+    and the window holds more, from a wider search of this post alone."""
+    sims, ids = found
+    while True:
+        neighbours = []
+        for sim, pid in zip(sims, ids, strict=True):
+            other = known.get(int(pid))
+            if other is None or other.clue_id is None or not usable(other.clue_id):
+                continue
+            neighbours.append(Neighbour(int(pid), other.clue_id, float(sim), _place_of(other)))
+            if len(neighbours) == k:
+                return neighbours
+        width = 4 * len(ids)
+        widest = index.widest(k)
+        if len(ids) >= widest or not len(ids) or ids[-1] < 0:  # nothing more to find
+            return neighbours
+        wider_sims, wider_ids = index.search(vector[None, :], min(width, widest))
+        sims, ids = wider_sims[0], wider_ids[0]
+        new = {int(i) for i in ids if i >= 0 and int(i) not in known}
+        known.update((row.post_id, row) for row in _neighbour_rows(session, new))
 
 
 def _neighbour_rows(session: Session, post_ids: set[int]) -> list:  # noqa: ANN001

@@ -1,6 +1,6 @@
 """The index the grouping searches: only the vectors of posts whose clue can still attract
-posts (open and active within ``grouping.window_days``, or closed within
-``recurrence_days``; what ``_eligible_clue_ids`` decides).
+posts at the window's time (open and active within ``grouping.window_days`` of it, or
+closed within ``recurrence_days`` of it; what ``eligibility.eligible_clue_ids`` decides).
 
 Every grouped post stays in the persisted index (``VectorIndex``, rebuildable from the
 database); the window is an exact in-memory index beside it, built when a run starts and
@@ -10,11 +10,19 @@ grows with the history, the window's with the posts of the window. It also finds
 nearest posts that a post can actually join, where the whole-history search could return
 k neighbours of which none is eligible.
 
-Within one run the clock (``now``) is fixed, so a clue that is not eligible does not
-become so (a clue's last post only moves forward, and only an eligible clue takes posts);
-an analyst's reopening during a run is seen by the next run. When the window grows past
-``index.approximate_above`` vectors the search falls back to the persisted index, which
-is approximate at that size."""
+Eligibility is relative to each post's own time (``eligibility.py``), and pending posts are
+processed in publication order, so the window follows the time: the runner keeps it at (or
+before) the earliest post of the batch it serves and ``move``s it when a batch's earliest
+post has moved on by more than a day (or lies before it), which evicts the posts of the
+clues that no later post can join and so keeps the search bounded by the window while a
+backlog of months is processed in one run. A clue eligible at a time is eligible at every
+earlier one (for one state of the clues), so the window holds every post that any post of
+the batch may join, and a few more; each post filters the neighbours found here by its own
+time. A clue that is not eligible at the window's time does not become so during the run (a
+clue's last post only moves forward, and only an eligible clue takes posts); an analyst's
+reopening during a run is seen by the next move or run. When the window grows past
+``index.approximate_above`` vectors the search falls back to the persisted index, which is
+approximate at that size."""
 
 from __future__ import annotations
 
@@ -25,9 +33,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clue_pipeline.index import IndexSettings, VectorIndex
-from clue_pipeline.storage.models import Clue, CluePost
+from clue_pipeline.storage.models import CluePost
 
-EligibleClues = Callable[[Session, set[int]], set[int]]
+#: the clues among the given ones (None: among all clues) eligible at the window's time
+EligibleClues = Callable[[Session, set[int] | None], set[int]]
 CHUNK = 5000
 
 
@@ -39,7 +48,7 @@ class WindowedIndex:
         self.index = index
         self.approximate_above = approximate_above
         self.window = VectorIndex(index.dim, IndexSettings(approximate_above=2**62))
-        self._pending: list[tuple[np.ndarray, np.ndarray]] = []
+        self._pending: list[tuple[np.ndarray, np.ndarray, list[int]]] = []
 
     @classmethod
     def open(
@@ -51,18 +60,19 @@ class WindowedIndex:
     ) -> WindowedIndex:
         """The window of the posts already grouped into eligible clues."""
         windowed = cls(index, approximate_above)
-        clue_ids = set(session.scalars(select(Clue.id).where(Clue.merged_into_id.is_(None))))
-        active = _in_chunks(clue_ids, lambda chunk: eligible(session, chunk))
-        post_ids = sorted(
-            _in_chunks(
-                active,
-                lambda chunk: set(
-                    session.scalars(select(CluePost.post_id).where(CluePost.clue_id.in_(chunk)))
-                ),
-            )
-        )
-        windowed._add_to_window(np.array(post_ids, dtype=np.int64))
+        windowed._add_to_window(_post_ids_of(session, eligible(session, None)))
         return windowed
+
+    def move(self, session: Session, eligible: EligibleClues) -> tuple[int, int]:
+        """Make the window hold the posts of the clues ``eligible`` now names (its time
+        moved): evict the others, add those missing. How many were evicted and added."""
+        keep = _post_ids_of(session, eligible(session, None))
+        held = self.window.ids()
+        evicted = self.window.remove(np.setdiff1d(held, keep, assume_unique=True))
+        missing = np.setdiff1d(keep, held, assume_unique=True)
+        before = len(self.window)
+        self._add_to_window(missing)
+        return evicted, len(self.window) - before
 
     def __len__(self) -> int:
         return len(self.index)
@@ -70,6 +80,12 @@ class WindowedIndex:
     @property
     def uses_window(self) -> bool:
         return len(self.window) <= self.approximate_above
+
+    def widest(self, k: int) -> int:
+        """The widest search worth making to find ``k`` neighbours a post can join: the whole
+        window while it is searched (exact, so they are always found); past it, on the
+        approximate persisted index, ``8 k``."""
+        return len(self.window) if self.uses_window else min(len(self.index), 8 * k)
 
     def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Similarities and post ids of the ``k`` nearest posts of the window."""
@@ -92,7 +108,7 @@ class WindowedIndex:
         vectors = np.vstack([v for _, v, _ in self._pending])
         clue_of = [c for _, _, clues in self._pending for c in clues]
         self._pending.clear()
-        active = _in_chunks(set(clue_of), lambda chunk: eligible(session, chunk))
+        active = eligible(session, set(clue_of))
         keep = np.array([clue in active for clue in clue_of], dtype=bool)
         if keep.any():
             self.window.add(ids[keep], vectors[keep])
@@ -102,6 +118,17 @@ class WindowedIndex:
             return
         found, vectors = self.index.reconstruct(post_ids)
         self.window.add(found, vectors)
+
+
+def _post_ids_of(session: Session, clue_ids: set[int]) -> np.ndarray:
+    """The posts of the clues, sorted."""
+    found = _in_chunks(
+        clue_ids,
+        lambda chunk: set(
+            session.scalars(select(CluePost.post_id).where(CluePost.clue_id.in_(chunk)))
+        ),
+    )
+    return np.array(sorted(found), dtype=np.int64)
 
 
 def _in_chunks(values: set[int], query: Callable[[set[int]], set[int]]) -> set[int]:

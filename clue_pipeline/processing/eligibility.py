@@ -1,0 +1,125 @@
+"""Which clues a post may join, relative to the post's own time (not the run's clock): an
+open clue whose last post is at most ``grouping.window_days`` older than the post, or a
+clue closed at most ``recurrence_days`` before it (recurrence); never a merged clue.
+
+A post's time is its publication, else when it was first seen, capped at the run's clock
+(``reference_time``). So a backlog processed in one run (a first install crawling months
+of history) groups as nightly runs over the same posts would have, and nightly runs, whose
+posts are recent, see the window they always saw.
+
+Eligibility only shrinks as the time moves forward (for one state of the clues), which is
+what lets the window (``window.py``) hold the clues eligible at a batch's earliest post and
+each post filter the neighbours found there."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from clue_pipeline.processing.config import GroupingConfig
+from clue_pipeline.storage.models import Clue
+
+OPEN_STATES = ("pending", "claimed", "verified", "filed")
+CHUNK = 5000
+
+
+def post_time(published_at: datetime | None, first_seen_at: datetime) -> datetime:
+    """The time of a post as a clue's ``first_post_at``/``last_post_at`` count it."""
+    return published_at or first_seen_at
+
+
+def reference_time(
+    published_at: datetime | None, first_seen_at: datetime, now: datetime
+) -> datetime:
+    """The time the window is measured from for a post: its time, capped at ``now``."""
+    return min(post_time(published_at, first_seen_at), now)
+
+
+def eligible_clue_ids(
+    session: Session, clue_ids: set[int] | None, at: datetime, grouping: GroupingConfig
+) -> set[int]:
+    """The clues among ``clue_ids`` (None: among all clues) that a post of time ``at`` may
+    join, as the database has them now."""
+    if clue_ids is not None and not clue_ids:
+        return set()
+    condition = (
+        Clue.merged_into_id.is_(None),
+        or_(
+            (Clue.state.in_(OPEN_STATES))
+            & (Clue.last_post_at >= at - timedelta(days=grouping.window_days)),
+            Clue.closed_at >= at - timedelta(days=grouping.recurrence_days),
+        ),
+    )
+    if clue_ids is None:
+        return set(session.scalars(select(Clue.id).where(*condition)))
+    ordered = sorted(clue_ids)
+    found: set[int] = set()
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        found.update(session.scalars(select(Clue.id).where(Clue.id.in_(chunk), *condition)))
+    return found
+
+
+@dataclass
+class ClueTimes:
+    """What eligibility reads of a clue."""
+
+    state: str
+    last_post_at: datetime | None
+    closed_at: datetime | None
+
+
+class ClueEligibility:
+    """Eligibility of clues for the posts of one batch, one post at a time: the clues as the
+    database has them (loaded on first use), updated with the posts the batch has put into
+    them so far, as the next batch would read them once their summaries are refreshed."""
+
+    def __init__(self, session: Session, grouping: GroupingConfig) -> None:
+        self._session = session
+        self._window = timedelta(days=grouping.window_days)
+        self._recurrence = timedelta(days=grouping.recurrence_days)
+        self._times: dict[int, ClueTimes | None] = {}  # None: merged or gone
+
+    def load(self, clue_ids: Iterable[int]) -> None:
+        missing = sorted({c for c in clue_ids if c not in self._times and c >= 0})
+        for start in range(0, len(missing), CHUNK):
+            chunk = missing[start : start + CHUNK]
+            self._times.update(dict.fromkeys(chunk))
+            for row in self._session.execute(
+                select(Clue.id, Clue.state, Clue.last_post_at, Clue.closed_at).where(
+                    Clue.id.in_(chunk), Clue.merged_into_id.is_(None)
+                )
+            ):
+                self._times[row.id] = ClueTimes(row.state, row.last_post_at, row.closed_at)
+
+    def eligible(self, clue_id: int, at: datetime) -> bool:
+        """Whether a post of time ``at`` may join the clue (the same rule as
+        ``eligible_clue_ids``)."""
+        if clue_id not in self._times:
+            self.load([clue_id])
+        times = self._times.get(clue_id)
+        if times is None:
+            return False
+        if (
+            times.state in OPEN_STATES
+            and times.last_post_at is not None
+            and times.last_post_at >= at - self._window
+        ):
+            return True
+        return times.closed_at is not None and times.closed_at >= at - self._recurrence
+
+    def started(self, clue_id: int, when: datetime) -> None:
+        """A clue started in this batch by a post of time ``when``."""
+        self._times[clue_id] = ClueTimes("pending", when, None)
+
+    def joined(self, clue_id: int, when: datetime) -> None:
+        """A post of time ``when`` joined the clue (its last post moves forward)."""
+        if clue_id not in self._times:
+            self.load([clue_id])
+        times = self._times.get(clue_id)
+        if times is not None and (times.last_post_at is None or when > times.last_post_at):
+            times.last_post_at = when
