@@ -177,8 +177,9 @@ def test_lsa_projection_ignores_ngrams_it_never_saw() -> None:
     vectors = lsa.encode(["ABCXYZ", POSTS[0].text])
     assert np.allclose(vectors[0], 0.0)
     _unit(vectors[1:])
-    with pytest.raises(ClueError, match="cannot fit an LSA projection"):
-        CharNgramEmbedder.fit(["甲"], dim=16, projection="lsa")
+    # a single post has no directions to find: all components are zero, nothing fails
+    single = CharNgramEmbedder.fit(["红星路积水"], dim=16, projection="lsa")
+    assert single.fitted_on == 1 and np.allclose(single.encode(["红星路积水"]), 0.0)
 
 
 def test_load_embedder_checks_the_projection_against_the_model(
@@ -215,9 +216,17 @@ def test_a_changed_projection_is_refitted_on_the_first_run(
     spec = {"kind": "char_ngram", "path": "var/models/ng", "dim": 32, "projection": "lsa"}
     assert missing_parts({**spec, "projection": "random"}) == []
     assert missing_parts(spec) == [spec]
-    bootstrap_missing_parts({"kind": "combined", "parts": [spec]}, POSTS)
+    bootstrap_missing_parts({"kind": "combined", "parts": [spec]}, POSTS[:4])
     assert missing_parts(spec) == []
-    assert load_embedder(spec).projection == "lsa"
+    first = load_embedder(spec)
+    assert first.projection == "lsa" and first.fitted_on == 4
+    # fitted on a first crawl's few posts: refitted once the stored posts have doubled
+    assert missing_parts(spec, stored_posts=7) == []
+    assert missing_parts(spec, stored_posts=8) == [spec]
+    bootstrap_missing_parts({"kind": "combined", "parts": [spec]}, POSTS)
+    refitted = load_embedder(spec)
+    assert refitted.fitted_on == len(POSTS) and refitted.fingerprint != first.fingerprint
+    assert missing_parts(spec, stored_posts=len(POSTS) + 1) == []
 
 
 def test_training_fits_the_lsa_projection_on_the_posts_to_group(

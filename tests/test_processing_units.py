@@ -59,13 +59,27 @@ def test_decide_auto_suggest_and_seed() -> None:
     assert decide([], HERE, CONFIG).membership == "seed"
 
 
-def test_place_counts_as_closer_and_other_district_as_farther() -> None:
+def test_the_most_specific_place_both_posts_name_decides() -> None:
     assert place_adjustment(HERE, HERE, CONFIG) == CONFIG.same_community
-    assert place_adjustment(HERE, ELSEWHERE, CONFIG) == CONFIG.other_district
+    # both name a street (ELSEWHERE has no community): another street counts as farther
+    assert place_adjustment(HERE, ELSEWHERE, CONFIG) == CONFIG.other_street
+    assert place_adjustment(HERE, Place("江北区"), CONFIG) == CONFIG.other_district
+    assert place_adjustment(HERE, Place("东湖区"), CONFIG) == CONFIG.same_district
+    other_community = Place("东湖区", "湖滨街道", "柳岸社区", None)
+    assert place_adjustment(HERE, other_community, CONFIG) == CONFIG.other_community
+    # two landmarks of one community: the landmark decides, not the shared community
+    gate, square = (Place("东湖区", "湖滨街道", "翠苑社区", n) for n in ("东门", "广场"))
+    assert place_adjustment(gate, square, CONFIG) == CONFIG.other_landmark
+    assert place_adjustment(gate, gate, CONFIG) == CONFIG.same_landmark
+    assert place_adjustment(HERE, Place(), CONFIG) == 0.0
     # 0.77 alone is below auto_merge; the same community lifts it above
     assert decide([Neighbour(1, 10, 0.78, HERE)], HERE, CONFIG).membership == "auto"
-    # 0.82 in another district falls to a suggestion
-    assert decide([Neighbour(1, 10, 0.82, ELSEWHERE)], HERE, CONFIG).membership == "suggested"
+    # the same words about another street: two places, two problems (a new clue; at most
+    # a suggestion for an analyst when the words are all but identical)
+    assert decide([Neighbour(1, 10, 0.85, ELSEWHERE)], HERE, CONFIG).membership == "seed"
+    assert decide([Neighbour(1, 10, 0.99, ELSEWHERE)], HERE, CONFIG).membership == "suggested"
+    # another landmark of the same community only lowers the score
+    assert decide([Neighbour(1, 10, 0.95, square)], gate, CONFIG).membership == "auto"
 
 
 def test_priority_orders_by_urgency_posts_and_recency() -> None:

@@ -50,6 +50,9 @@ PROJECTIONS = ("random", "lsa")
 # 65,536 of 226,617 grouped slightly better than keeping all (neighbours@5 0.779 vs 0.763).
 LSA_FEATURES = 65536
 LSA_MIN_DF = 2
+# Fitted on fewer posts than this, an LSA projection is refitted on the first run after the
+# stored posts have doubled (``embedding.training.missing_parts``).
+LSA_FEW_POSTS = 1000
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class LsaProjection:
 
     features: np.ndarray
     components: np.ndarray
+    fitted_on: int = 0  # posts it was fitted on
 
 
 class CharNgramEmbedder:
@@ -182,7 +186,9 @@ class CharNgramEmbedder:
                 )
             fitted = np.load(directory / LSA_FILE)
             lsa = LsaProjection(
-                fitted["features"].astype(np.int64), fitted["components"].astype(np.float32)
+                fitted["features"].astype(np.int64),
+                fitted["components"].astype(np.float32),
+                int(params.get("lsa_posts", 0)),
             )
         return cls(
             idf,
@@ -203,6 +209,11 @@ class CharNgramEmbedder:
     @property
     def projection(self) -> str:
         return "random" if self._lsa is None else "lsa"
+
+    @property
+    def fitted_on(self) -> int | None:
+        """Posts the LSA projection was fitted on (None: a random projection)."""
+        return None if self._lsa is None else self._lsa.fitted_on
 
     @property
     def dim(self) -> int:
@@ -255,6 +266,7 @@ class CharNgramEmbedder:
         }
         if self._lsa is not None:  # a random projection's parameters stay as they were
             params["projection"] = "lsa"
+            params["lsa_posts"] = self._lsa.fitted_on
         return params
 
 
@@ -267,7 +279,8 @@ def _normalised_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
 def _fit_lsa(tfidf: sp.csr_matrix, dim: int) -> LsaProjection:
     """Truncated SVD of the posts' TF-IDF rows over their most frequent n-grams (those in at
     least LSA_MIN_DF posts, at most LSA_FEATURES). With fewer posts or n-grams than ``dim``
-    the missing components are zero: every vector keeps ``dim`` dimensions."""
+    the missing components are zero (all of them for a single post): every vector keeps
+    ``dim`` dimensions."""
     from sklearn.utils.extmath import randomized_svd
 
     df = np.bincount(tfidf.indices, minlength=tfidf.shape[1])
@@ -279,18 +292,21 @@ def _fit_lsa(tfidf: sp.csr_matrix, dim: int) -> LsaProjection:
     features = np.sort(features).astype(np.int64)
     rows = _normalised_rows(tfidf[:, features].tocsr())
     rank = min(dim, rows.shape[0] - 1, len(features) - 1)
-    if rank < 1:
-        raise ClueError(
-            "cannot fit an LSA projection: the corpus needs at least two texts sharing "
-            "character n-grams; hint: train on more posts, or use projection: random"
-        )
-    _, _, vt = randomized_svd(rows, rank, n_iter=5, random_state=0)
     components = np.zeros((len(features), dim), dtype=np.float32)
-    components[:, :rank] = vt.T
+    if rank >= 1:
+        _, _, vt = randomized_svd(rows, rank, n_iter=5, random_state=0)
+        components[:, :rank] = vt.T
+    if rows.shape[0] < LSA_FEW_POSTS:
+        log.warning(
+            "LSA projection fitted on only %d posts: n-grams they lack count for nothing; "
+            "it is refitted on the stored posts as they grow (or run `clues embedder train "
+            "--from-db`)",
+            rows.shape[0],
+        )
     # stored as float16: fit and load must give the same vectors and fingerprint
     components = components.astype(np.float16).astype(np.float32)
     log.info("LSA projection fitted: %d posts, %d n-grams, %d components", *rows.shape, rank)
-    return LsaProjection(features, components)
+    return LsaProjection(features, components, int(rows.shape[0]))
 
 
 def _vectorizer(ngram_range: tuple[int, int], n_features: int) -> HashingVectorizer:

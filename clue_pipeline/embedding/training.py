@@ -69,20 +69,34 @@ def missing_char_ngram_parts(spec: Mapping[str, Any] | str) -> list[Path]:
     return missing
 
 
-def missing_parts(spec: Mapping[str, Any] | str) -> list[Mapping[str, Any]]:
+def missing_parts(
+    spec: Mapping[str, Any] | str, stored_posts: int | None = None
+) -> list[Mapping[str, Any]]:
     """Trainable parts (character n-grams, a StaticEmbedding under the project) whose model
-    directory does not exist yet (or, for character n-grams, holds another projection than
-    the configured one: an upgraded configuration refits them on the first run)."""
-    from clue_pipeline.embedding.char_ngram import CONFIG_FILE
+    directory does not exist yet. Character n-grams also when their model holds another
+    projection than the configured one (an upgraded configuration refits them on the first
+    run), or an LSA projection fitted on fewer than ``LSA_FEW_POSTS`` posts while
+    ``stored_posts`` are at least twice as many (a first crawl's few posts: refitted as the
+    store grows, a handful of times)."""
+    from clue_pipeline.embedding.char_ngram import CONFIG_FILE, LSA_FEW_POSTS
 
     missing = []
     for part in embedder_parts(spec):
         if part.get("kind") == "char_ngram" and part.get("path"):
             config_path = settings.resolve_path(str(part["path"])) / CONFIG_FILE
-            if not config_path.is_file() or _stored_projection(config_path) != part.get(
+            stored = _stored_params(config_path)
+            if stored is None or stored.get("projection", "random") != part.get(
                 "projection", "random"
             ):
                 missing.append(part)  # never trained, or trained for another projection
+            elif stored.get("projection") == "lsa" and stored_posts is not None:
+                fitted_on = stored.get("lsa_posts")
+                if (
+                    isinstance(fitted_on, int)
+                    and fitted_on < LSA_FEW_POSTS
+                    and stored_posts >= 2 * max(1, fitted_on)
+                ):
+                    missing.append(part)
             continue
         directory = _trainable_model_dir(part)
         if directory is not None and not (directory / "modules.json").is_file():
@@ -90,20 +104,23 @@ def missing_parts(spec: Mapping[str, Any] | str) -> list[Mapping[str, Any]]:
     return missing
 
 
-def _stored_projection(config_path: Path) -> str | None:
+def _stored_params(config_path: Path) -> dict | None:
+    """The parameters of a saved character n-gram model (None: absent or unreadable, so
+    train it)."""
     import json
 
     try:
-        return str(json.loads(config_path.read_text()).get("projection", "random"))
-    except (OSError, ValueError, AttributeError):
-        return None  # unreadable: retrain it
+        params = json.loads(config_path.read_text())
+    except (OSError, ValueError):
+        return None
+    return params if isinstance(params, dict) else None
 
 
 def bootstrap_missing_parts(spec: Mapping[str, Any] | str, texts: Sequence[Any]) -> list[Path]:
     """Train the parts that were never trained on ``texts`` (the stored posts), so a fresh
     installation groups from its first run; ``clues embedder train`` retrains them later
     with the operator's labelled pairs. Returns the directories written."""
-    missing = missing_parts(spec)
+    missing = missing_parts(spec, stored_posts=len(texts))
     if not missing or not texts:
         return []
     log.info("training never-trained embedder parts on %d stored posts", len(texts))

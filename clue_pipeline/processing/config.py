@@ -29,7 +29,10 @@ class GroupingConfig(_Strict):
     same_community: float = 0.03
     same_street: float = 0.02
     same_district: float = 0.0
-    other_district: float = -0.05
+    other_landmark: float = -0.1
+    other_community: float = -0.2
+    other_street: float = -0.3
+    other_district: float = -0.3
 
     @model_validator(mode="after")
     def _ordered(self) -> GroupingConfig:

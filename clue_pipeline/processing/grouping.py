@@ -41,16 +41,19 @@ class Decision:
     nearest: list[tuple[int, float]] = field(default_factory=list)
 
 
+PLACE_LEVELS = ("landmark", "community", "street", "district")  # the most specific first
+
+
 def place_adjustment(a: Place, b: Place, config: GroupingConfig) -> float:
-    """Posts about the same place count as closer; different districts as farther."""
-    if a.landmark and a.landmark == b.landmark:
-        return config.same_landmark
-    if a.community and a.community == b.community:
-        return config.same_community
-    if a.street and a.street == b.street:
-        return config.same_street
-    if a.district and b.district:
-        return config.same_district if a.district == b.district else config.other_district
+    """The most specific kind of place both posts name decides: the same place counts as
+    closer (``same_*``), another place of that kind as farther (``other_*``). Posts that
+    differ only in their place ("the lamps of X road are out", "... of Y road") are about
+    two problems, however alike their words."""
+    for level in PLACE_LEVELS:
+        mine, theirs = getattr(a, level), getattr(b, level)
+        if mine and theirs:
+            same = mine == theirs
+            return getattr(config, f"{'same' if same else 'other'}_{level}")
     return 0.0
 
 

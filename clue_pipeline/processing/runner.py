@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Bundle, Session
 
 from clue_pipeline import settings
@@ -138,7 +138,9 @@ def bootstrap_embedder(engine: Engine, config: ProcessingConfig) -> None:
     from clue_pipeline.embedding.static_training import TrainingText
     from clue_pipeline.embedding.training import bootstrap_missing_parts, missing_parts
 
-    if not missing_parts(config.embedder):
+    with session_scope(engine) as session:
+        stored = session.scalar(select(func.count(Post.id))) or 0
+    if not missing_parts(config.embedder, stored_posts=stored):
         return
     with session_scope(engine) as session:
         ids = list(session.scalars(select(Post.id).order_by(Post.id)))
