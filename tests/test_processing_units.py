@@ -59,23 +59,27 @@ def test_decide_auto_suggest_and_seed() -> None:
     assert decide([], HERE, CONFIG).membership == "seed"
 
 
-def test_the_most_specific_place_both_posts_name_decides() -> None:
+def test_the_widest_place_where_posts_differ_decides() -> None:
     assert place_adjustment(HERE, HERE, CONFIG) == CONFIG.same_community
-    # both name a street (ELSEWHERE has no community): another street counts as farther
-    assert place_adjustment(HERE, ELSEWHERE, CONFIG) == CONFIG.other_street
+    # another district (and street): the widest difference counts
+    assert place_adjustment(HERE, ELSEWHERE, CONFIG) == CONFIG.other_district
+    assert place_adjustment(HERE, Place("东湖区", "临湖街道"), CONFIG) == CONFIG.other_street
     assert place_adjustment(HERE, Place("江北区"), CONFIG) == CONFIG.other_district
     assert place_adjustment(HERE, Place("东湖区"), CONFIG) == CONFIG.same_district
     other_community = Place("东湖区", "湖滨街道", "柳岸社区", None)
     assert place_adjustment(HERE, other_community, CONFIG) == CONFIG.other_community
-    # two landmarks of one community: the landmark decides, not the shared community
+    # two landmarks of one community: the landmarks differ, the shared community aside
     gate, square = (Place("东湖区", "湖滨街道", "翠苑社区", n) for n in ("东门", "广场"))
     assert place_adjustment(gate, square, CONFIG) == CONFIG.other_landmark
     assert place_adjustment(gate, gate, CONFIG) == CONFIG.same_landmark
+    # landmarks in two districts: as far as the districts
+    park = Place("江北区", "北岸街道", None, "江北公园")
+    assert place_adjustment(gate, park, CONFIG) == CONFIG.other_district
     assert place_adjustment(HERE, Place(), CONFIG) == 0.0
     # 0.77 alone is below auto_merge; the same community lifts it above
     assert decide([Neighbour(1, 10, 0.78, HERE)], HERE, CONFIG).membership == "auto"
-    # the same words about another street: two places, two problems (a new clue; at most
-    # a suggestion for an analyst when the words are all but identical)
+    # the same words about another district: two places, two problems (a new clue; at
+    # most a suggestion for an analyst when the words are all but identical)
     assert decide([Neighbour(1, 10, 0.85, ELSEWHERE)], HERE, CONFIG).membership == "seed"
     assert decide([Neighbour(1, 10, 0.99, ELSEWHERE)], HERE, CONFIG).membership == "suggested"
     # another landmark of the same community only lowers the score

@@ -41,20 +41,23 @@ class Decision:
     nearest: list[tuple[int, float]] = field(default_factory=list)
 
 
-PLACE_LEVELS = ("landmark", "community", "street", "district")  # the most specific first
+PLACE_LEVELS = ("district", "street", "community", "landmark")  # the widest first
 
 
 def place_adjustment(a: Place, b: Place, config: GroupingConfig) -> float:
-    """The most specific kind of place both posts name decides: the same place counts as
-    closer (``same_*``), another place of that kind as farther (``other_*``). Posts that
-    differ only in their place ("the lamps of X road are out", "... of Y road") are about
-    two problems, however alike their words."""
+    """Places both posts name, from the widest kind: the first kind where they differ counts
+    as farther (``other_*``: two landmarks of one street a little, two districts much);
+    when every kind both name agrees, the most specific one counts as closer (``same_*``).
+    Posts that differ only in their place ("the lamps of X road are out", "... of Y road")
+    are about two problems, however alike their words."""
+    shared = None
     for level in PLACE_LEVELS:
         mine, theirs = getattr(a, level), getattr(b, level)
         if mine and theirs:
-            same = mine == theirs
-            return getattr(config, f"{'same' if same else 'other'}_{level}")
-    return 0.0
+            if mine != theirs:
+                return getattr(config, f"other_{level}")
+            shared = level
+    return getattr(config, f"same_{shared}") if shared else 0.0
 
 
 def decide(neighbours: Sequence[Neighbour], place: Place, config: GroupingConfig) -> Decision:
