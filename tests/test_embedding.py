@@ -182,12 +182,17 @@ def test_lsa_projection_ignores_ngrams_it_never_saw() -> None:
     assert single.fitted_on == 1 and np.allclose(single.encode(["红星路积水"]), 0.0)
 
 
-def test_load_embedder_checks_the_projection_against_the_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def random_ngram_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project home whose var/models/ng holds a random-projection n-gram model (32 dims)."""
     monkeypatch.setenv("CLUES_HOME", str(tmp_path))
     monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
     CharNgramEmbedder.fit([p.text for p in POSTS], dim=32).save(tmp_path / "var/models/ng")
+    return tmp_path
+
+
+def test_load_embedder_checks_the_projection_against_the_model(random_ngram_home: Path) -> None:
+    tmp_path = random_ngram_home
     spec = {"kind": "char_ngram", "path": "var/models/ng", "dim": 32}
     assert load_embedder(spec).projection == "random"
     with pytest.raises(ConfigError) as error:
@@ -205,14 +210,9 @@ def test_load_embedder_checks_the_projection_against_the_model(
     )
 
 
-def test_a_changed_projection_is_refitted_on_the_first_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_changed_projection_is_refitted_on_the_first_run(random_ngram_home: Path) -> None:
     from clue_pipeline.embedding.training import bootstrap_missing_parts, missing_parts
 
-    monkeypatch.setenv("CLUES_HOME", str(tmp_path))
-    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
-    CharNgramEmbedder.fit([p.text for p in POSTS], dim=32).save(tmp_path / "var/models/ng")
     spec = {"kind": "char_ngram", "path": "var/models/ng", "dim": 32, "projection": "lsa"}
     assert missing_parts({**spec, "projection": "random"}) == []
     assert missing_parts(spec) == [spec]

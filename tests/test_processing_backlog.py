@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from clue_sets import clue_sets as clues_as_sets
 from sqlalchemy import select, text
 
 from clue_pipeline.demo.corpus import load_corpus
@@ -166,19 +167,6 @@ def _empty(engine) -> None:  # noqa: ANN001
     index_path(engine).unlink(missing_ok=True)
 
 
-def _clue_sets(engine) -> list[list[tuple[str, str, str]]]:  # noqa: ANN001
-    with session_scope(engine) as session:
-        members = session.execute(
-            select(Post.platform, Post.external_id, CluePost.clue_id, CluePost.membership).join(
-                CluePost, CluePost.post_id == Post.id
-            )
-        ).all()
-    groups = defaultdict(set)
-    for platform, external_id, clue_id, membership in members:
-        groups[clue_id].add((platform, external_id, membership))
-    return sorted(sorted(g) for g in groups.values())
-
-
 def test_a_backlog_over_several_windows_gives_the_clues_of_any_batch_size_and_of_nightly_runs(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -210,7 +198,7 @@ def test_a_backlog_over_several_windows_gives_the_clues_of_any_batch_size_and_of
         if batch_size == 7:
             moves = [r.args for r in caplog.records if r.msg.startswith("window moved")]
             assert len(moves) >= 20 and sum(evicted for _, evicted, _ in moves) >= 50, moves
-        clue_sets.append(_clue_sets(engine))
+        clue_sets.append(clues_as_sets(engine))
     spans = _member_gaps(engine)
     _empty(engine)
     every = timedelta(days=3)
@@ -219,7 +207,7 @@ def test_a_backlog_over_several_windows_gives_the_clues_of_any_batch_size_and_of
         clock += every
         _store(engine, [p for p in posts if clock - every <= p[1]["published_at"] < clock])
         process_pending(engine, config=config, context=context, now=clock)
-    clue_sets.append(_clue_sets(engine))
+    clue_sets.append(clues_as_sets(engine))
     engine.dispose()
 
     assert clue_sets[0] == clue_sets[1] == clue_sets[2]

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from clue_sets import clue_sets as clues_as_sets
 from sqlalchemy import select, text
 
 from clue_pipeline.demo.corpus import load_corpus
@@ -254,15 +255,6 @@ def test_clues_do_not_depend_on_the_batch_size(
             batch_size=batch_size,
         )
         process_pending(engine, config=config, now=NOW)
-        with session_scope(engine) as session:
-            members = session.execute(
-                select(Post.platform, Post.external_id, CluePost.clue_id, CluePost.membership).join(
-                    CluePost, CluePost.post_id == Post.id
-                )
-            ).all()
-        groups = defaultdict(set)
-        for platform, external_id, clue_id, membership in members:
-            groups[clue_id].add((platform, external_id, membership))
-        clue_sets.append(sorted(sorted(g) for g in groups.values()))
+        clue_sets.append(clues_as_sets(engine))
         engine.dispose()
     assert len(clue_sets[0]) > 1 and clue_sets[0] == clue_sets[1]
