@@ -87,7 +87,9 @@ class RssSampler:
         self.peak = max(self.peak, self._process.memory_info().rss)
 
 
-def store_posts(url: str, count: int) -> None:
+def store_posts(url: str, count: int) -> dict[str, int]:
+    """Store the generated posts; returns the problem of each post about one (external id ->
+    problem), the gold the clues are scored against."""
     from synthetic_posts import PostGenerator
 
     from clue_pipeline.storage.db import make_engine, session_scope
@@ -103,12 +105,42 @@ def store_posts(url: str, count: int) -> None:
                 upsert_posts(session, platform, items)
         chunk.clear()
 
+    gold: dict[str, int] = {}
     for stored, post in enumerate(generator.posts(count, now=NOW), 1):
         chunk.setdefault(post.platform, []).append(post.as_item())
+        if post.problem is not None:
+            gold[post.external_id] = post.problem
         if stored % 5000 == 0:
             flush()
     flush()
     engine.dispose()
+    return gold
+
+
+def clue_scores(engine, gold: dict[str, int]) -> dict[str, dict]:  # noqa: ANN001
+    """Pairwise precision / recall of the clues against the generated problems, suggested
+    members included and auto merges only (``grouping_eval.pairwise_scores``)."""
+    from sqlalchemy import select
+
+    from clue_pipeline.grouping_eval import pairwise_scores
+    from clue_pipeline.storage.db import session_scope
+    from clue_pipeline.storage.models import CluePost, Post
+
+    with session_scope(engine) as session:
+        members = session.execute(
+            select(Post.external_id, CluePost.clue_id, CluePost.membership).join(
+                CluePost, CluePost.post_id == Post.id
+            )
+        ).all()
+    every = {m.external_id: m.clue_id for m in members}
+    auto = {
+        m.external_id: m.clue_id if m.membership != "suggested" else f"s{m.external_id}"
+        for m in members
+    }
+    return {
+        "suggested included": pairwise_scores(every, gold).as_dict(),
+        "auto only": pairwise_scores(auto, gold).as_dict(),
+    }
 
 
 def train_phase(url: str, config_path: Path) -> None:
@@ -276,7 +308,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     }
     upgrade(url)
     started = time.perf_counter()
-    store_posts(url, args.posts)
+    gold = store_posts(url, args.posts)
     result["store_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -332,6 +364,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     }
     result["stage_peak_rss_gb"] = sampler.peak / 1024**3
     result["peak_rss_gb"] = peak_rss_gb()
+    result["clues"] = clue_scores(engine, gold)
 
     started = time.perf_counter()
     again = process_pending(engine, config=config, context=context, now=NOW)
@@ -363,6 +396,14 @@ def print_table(result: dict) -> None:  # noqa: ANN001
             f"stage {result['stage_cpu_seconds']:.1f}, encode {result['encode_cpu_seconds']:.1f}",
             f"ratio by CPU time {result['encode_cpu_seconds'] / result['stage_cpu_seconds']:.2f}"
             " (less sensitive to a shared machine)",
+        ),
+        *(
+            (
+                f"clues vs problems, {name}",
+                f"precision {score['precision']:.3f}, recall {score['recall']:.3f}",
+                f"{score['predicted_pairs']:,} pairs together, {score['gold_pairs']:,} gold",
+            )
+            for name, score in result["clues"].items()
         ),
         ("peak RSS (stage)", f"{result['stage_peak_rss_gb']:.2f} GB", "target <= 2.5 GB"),
         ("peak RSS (process)", f"{result['peak_rss_gb']:.2f} GB", "ru_maxrss, before 1M"),

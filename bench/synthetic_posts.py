@@ -65,6 +65,7 @@ class SyntheticPost:
     comments: int
     reposts: int
     location_text: str | None
+    problem: int | None = None  # the generated problem it is about (None: noise)
 
     def as_item(self) -> dict[str, object]:
         """The shape ``upsert_posts`` takes."""
@@ -175,6 +176,7 @@ class PostGenerator:
                     comments=int(rng.expovariate(1 / 5)),
                     reposts=int(rng.expovariate(1 / 3)),
                     location_text=location if rng.random() < 0.3 else None,
+                    problem=None if template.is_noise else problem_no,
                 )
 
 
