@@ -232,11 +232,11 @@ def test_a_changed_projection_is_refitted_on_the_first_run(random_ngram_home: Pa
 def test_training_fits_the_lsa_projection_on_the_posts_to_group(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clue_pipeline.embedding import training
+    from clue_pipeline.embedding import char_ngram, training
 
     monkeypatch.setenv("CLUES_HOME", str(tmp_path))
     monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
-    monkeypatch.setattr(training, "LSA_MIN_POSTS", 4)
+    monkeypatch.setattr(char_ngram, "LSA_FEW_POSTS", 4)
     spec = {"kind": "char_ngram", "path": "var/models/ng", "dim": 16, "projection": "lsa"}
     texts = [p.text for p in POSTS]
 

@@ -51,8 +51,9 @@ PROJECTIONS = ("random", "lsa")
 # 65,536 of 226,617 grouped slightly better than keeping all (neighbours@5 0.779 vs 0.763).
 LSA_FEATURES = 65536
 LSA_MIN_DF = 2
-# Fitted on fewer posts than this, an LSA projection is refitted on the first run after the
-# stored posts have doubled (``embedding.training.missing_parts``).
+# Posts an LSA projection needs: fewer, it is refitted on the first run after the stored
+# posts have doubled (``embedding.training.missing_parts``); as many stored posts are fitted
+# on alone, without the labelled texts (``train_configured_embedder``).
 LSA_FEW_POSTS = 1000
 
 
@@ -228,10 +229,7 @@ class CharNgramEmbedder:
         """L2-normalised sparse TF-IDF rows (the exact cosine the projection approximates)."""
         counts = self._vectorizer.transform(list(texts)).astype(np.float32)
         counts.data = 1.0 + np.log(counts.data)  # sublinear tf
-        weighted = counts.multiply(self._idf[None, :]).tocsr()
-        norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
-        norms[norms == 0] = 1.0
-        return sp.csr_matrix(sp.diags(1.0 / norms) @ weighted, dtype=np.float32)
+        return _normalised_rows(counts.multiply(self._idf[None, :]).tocsr())
 
     def encode(self, texts: Sequence[str], batch_size: int = 1024) -> np.ndarray:
         texts = list(texts)

@@ -16,10 +16,6 @@ from clue_pipeline.errors import ClueError
 log = logging.getLogger(__name__)
 
 CHAR_NGRAM_DIM = 2048
-# Stored posts enough to fit an LSA projection on them alone: the directions of the posts
-# that are grouped, not of labelled files about other things (on the real board posts,
-# fitted on the posts neighbours@5 0.779, on the posts and off-topic texts 0.751).
-LSA_MIN_POSTS = 1000
 
 
 def embedder_parts(spec: Mapping[str, Any] | str) -> Iterator[Mapping[str, Any]]:
@@ -54,19 +50,6 @@ def fit_char_ngram(
     from clue_pipeline.embedding.char_ngram import CharNgramEmbedder
 
     return CharNgramEmbedder.fit(texts, dim=dim, projection=projection, lsa_corpus=posts).save(path)
-
-
-def missing_char_ngram_parts(spec: Mapping[str, Any] | str) -> list[Path]:
-    """Character n-gram parts whose model directory does not exist yet."""
-    from clue_pipeline.embedding.char_ngram import CONFIG_FILE
-
-    missing = []
-    for part in embedder_parts(spec):
-        if part.get("kind") == "char_ngram" and part.get("path"):
-            path = settings.resolve_path(str(part["path"]))
-            if not (path / CONFIG_FILE).is_file():
-                missing.append(path)
-    return missing
 
 
 def missing_parts(
@@ -139,8 +122,11 @@ def train_configured_embedder(
     directories written. ``pairs``: labelled sentence pairs (``labelled_data.Pair``,
     ``TrainingPair`` or (a, b[, label]) tuples) for the StaticEmbedding parts.
     ``posts``: the texts among ``texts`` that will be grouped (the stored posts); an LSA
-    projection is fitted on them when there are at least ``LSA_MIN_POSTS``, else on all
-    ``texts``."""
+    projection is fitted on them alone when they are enough for it
+    (``char_ngram.LSA_FEW_POSTS``), else on all ``texts``: the directions of the posts that
+    are grouped, not of labelled files about other things (on the real board posts, fitted
+    on the posts neighbours@5 0.779, on the posts and off-topic texts 0.751)."""
+    from clue_pipeline.embedding import char_ngram
     from clue_pipeline.processing.config import load_processing_config
 
     spec = spec if spec is not None else load_processing_config().embedder
@@ -161,7 +147,7 @@ def train_configured_embedder(
         {s for p in labelled for s in (p.sentence1, p.sentence2)}
     )
     grouped = [t for t in posts or () if t and t.strip()]
-    lsa_posts = grouped if len(grouped) >= LSA_MIN_POSTS else [t.text for t in items]
+    lsa_posts = grouped if len(grouped) >= char_ngram.LSA_FEW_POSTS else [t.text for t in items]
     written: list[Path] = []
     for part in embedder_parts(spec):
         if part.get("kind") == "char_ngram":
