@@ -15,6 +15,7 @@ import pytest
 from clue_pipeline.embedding import (
     CharNgramEmbedder,
     CombinedEmbedder,
+    HeadEmbedder,
     SentenceTransformerEmbedder,
     StaticTrainingSettings,
     TextEmbedder,
@@ -353,6 +354,51 @@ def test_load_embedder_builds_a_combined_embedder(
     assert isinstance(embedder, CombinedEmbedder)
     assert [round(w, 2) for _, w in embedder.parts] == [0.6, 0.4]
     _unit(embedder.encode(["路灯不亮"]))
+
+
+def test_head_view_counts_the_opening_in(
+    ngram: CharNgramEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLUES_HOME", str(tmp_path))
+    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
+    ngram.save(tmp_path / "var" / "models" / "char_ngram")
+    part = {"kind": "char_ngram", "path": "var/models/char_ngram"}
+    head = load_embedder({**part, "head_chars": 12, "head_weight": 0.5})
+    assert isinstance(head, HeadEmbedder)
+    whole = head.inner
+    assert head.dim == whole.dim and head.name == f"{whole.name}+0.5*head12"
+    assert head.fingerprint != whole.fingerprint
+    assert load_embedder({**part, "head_chars": 12}).fingerprint not in (
+        head.fingerprint,
+        whole.fingerprint,
+    )
+    opening = "东湖路路灯不亮一个星期了，"
+    a = opening + "晚上漆黑一片，行人很危险，老人孩子出门都要打手电筒。"
+    b = opening + "青石街道工地每天夜里施工到凌晨两点，噪音很大。"
+    vectors = head.encode([a, b, "路灯不亮"])
+    _unit(vectors)
+    expected = whole.encode([a]) + 0.5 * whole.encode([a[:12]])
+    np.testing.assert_allclose(vectors[0], expected[0] / np.linalg.norm(expected), atol=1e-6)
+    # the shared opening brings the two closer than their whole texts are
+    assert float(vectors[0] @ vectors[1]) > float(whole.encode([a])[0] @ whole.encode([b])[0])
+    # a text no longer than the head keeps its own vector
+    np.testing.assert_allclose(vectors[2], whole.encode(["路灯不亮"])[0], atol=1e-6)
+    # inside a combined embedder, next to other parts
+    combined = load_embedder(
+        {"kind": "combined", "parts": [{**part, "head_chars": 12, "weight": 1.0}]}
+    )
+    assert isinstance(combined, CombinedEmbedder)
+    assert isinstance(combined.parts[0][0], HeadEmbedder)
+    with pytest.raises(ConfigError) as error:
+        load_embedder({**part, "head_chars": 3})
+    assert str(error.value) == (
+        "embedder.head_chars: expected an integer >= 8, got 3; hint: 40 (about a title or a "
+        "first sentence)"
+    )
+    with pytest.raises(ConfigError, match=r"embedder.head_weight: expected a positive number"):
+        load_embedder({**part, "head_chars": 40, "head_weight": 0})
+    with pytest.raises(ConfigError, match=r"embedder.head_chars: applies to a model entry"):
+        load_embedder({"kind": "combined", "head_chars": 40, "parts": [{**part, "weight": 1}]})
 
 
 def test_load_embedder_errors_name_the_entry_and_the_fix(

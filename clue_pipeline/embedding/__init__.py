@@ -1,10 +1,11 @@
 """Text embedders for grouping Chinese posts: character n-grams, sentence-transformers
-models (incl. a StaticEmbedding trained locally over characters), and their weighted
-combination as one FAISS-indexable vector."""
+models (incl. a StaticEmbedding trained locally over characters), head views of them
+(a post's opening), and their weighted combination as one FAISS-indexable vector."""
 
 from clue_pipeline.embedding.base import TextEmbedder, l2_normalise
 from clue_pipeline.embedding.char_ngram import CharNgramEmbedder
 from clue_pipeline.embedding.combined import CombinedEmbedder
+from clue_pipeline.embedding.head import HeadEmbedder
 from clue_pipeline.embedding.loading import load_embedder
 from clue_pipeline.embedding.sentence_transformer import SentenceTransformerEmbedder
 from clue_pipeline.embedding.static_training import (
@@ -19,6 +20,7 @@ from clue_pipeline.embedding.static_training import (
 __all__ = [
     "CharNgramEmbedder",
     "CombinedEmbedder",
+    "HeadEmbedder",
     "SentenceTransformerEmbedder",
     "StaticTrainingSettings",
     "TextEmbedder",

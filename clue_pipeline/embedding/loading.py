@@ -8,6 +8,7 @@ Accepted specs (paths relative to the project home):
     {"kind": "combined", "parts": [{... , "weight": 0.5}, ...]}
     {"kind": "combined", "length_range": [20, 60],
      "parts": [{..., "weight": 0.2, "long_weight": 0.7}, ...]}   length-adaptive weights
+    any model entry with "head_chars": N[, "head_weight": W]  its opening counted in (head.py)
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ KINDS = ("sentence_transformers", "char_ngram", "combined")
 
 def load_embedder(spec: Mapping[str, Any] | str, *, where: str = "embedder") -> TextEmbedder:
     """The embedder a config entry describes; ConfigError naming the entry when it is wrong."""
-    from clue_pipeline import settings
-
     if isinstance(spec, str):
         spec = {"kind": "sentence_transformers", "model": spec}
     if not isinstance(spec, Mapping):
@@ -33,6 +32,59 @@ def load_embedder(spec: Mapping[str, Any] | str, *, where: str = "embedder") -> 
             f"{where}: expected a model name or a mapping with 'kind', got {type(spec).__name__}"
         )
     kind = spec.get("kind")
+    if "head_chars" in spec or "head_weight" in spec:
+        return _head_view(spec, kind, where)
+    if kind == "combined":
+        from clue_pipeline.embedding.combined import CombinedEmbedder
+
+        parts = spec.get("parts")
+        if not isinstance(parts, list) or not parts:
+            raise ConfigError(f"{where}.parts: expected a non-empty list of embedder entries")
+        built = []
+        longs: list[float] = []
+        for index, part in enumerate(parts):
+            place = f"{where}.parts[{index}]"
+            if not isinstance(part, Mapping):
+                raise ConfigError(f"{place}: expected a mapping with 'kind' and 'weight'")
+            weight = _weight(part.get("weight"), f"{place}.weight", positive=True)
+            longs.append(
+                _weight(part.get("long_weight", weight), f"{place}.long_weight", positive=False)
+            )
+            inner = {k: v for k, v in part.items() if k not in ("weight", "long_weight")}
+            built.append((load_embedder(inner, where=place), weight))
+        adaptive = any("long_weight" in part for part in parts)
+        if adaptive and sum(longs) <= 0:
+            raise ConfigError(f"{where}.parts: the long_weight values must not all be 0")
+        length_range = _length_range(spec.get("length_range", [20, 60]), where, adaptive)
+        return CombinedEmbedder(
+            built, long_weights=longs if adaptive else None, length_range=length_range
+        )
+    return _load_model(spec, kind, where)
+
+
+def _head_view(spec: Mapping[str, Any], kind: object, where: str) -> TextEmbedder:
+    from clue_pipeline.embedding.head import HEAD_WEIGHT, MIN_HEAD_CHARS, HeadEmbedder
+
+    if kind == "combined":
+        raise ConfigError(
+            f"{where}.head_chars: applies to a model entry, not to a combined one; hint: put "
+            "it on the parts that should read the head"
+        )
+    chars = spec.get("head_chars")
+    if not isinstance(chars, int) or isinstance(chars, bool) or chars < MIN_HEAD_CHARS:
+        raise ConfigError(
+            f"{where}.head_chars: expected an integer >= {MIN_HEAD_CHARS}, got {chars!r}; "
+            "hint: 40 (about a title or a first sentence)"
+        )
+    weight = _weight(spec.get("head_weight", HEAD_WEIGHT), f"{where}.head_weight", positive=True)
+    inner = {k: v for k, v in spec.items() if k not in ("head_chars", "head_weight")}
+    return HeadEmbedder(_load_model(inner, kind, where), chars, weight)
+
+
+def _load_model(spec: Mapping[str, Any], kind: object, where: str) -> TextEmbedder:
+    """A sentence-transformers or character n-gram model (one model entry)."""
+    from clue_pipeline import settings
+
     if kind == "sentence_transformers":
         from clue_pipeline.embedding.sentence_transformer import (
             PACKAGED_MINILM,
@@ -86,31 +138,6 @@ def load_embedder(spec: Mapping[str, Any] | str, *, where: str = "embedder") -> 
                     "`clues embedder train` (or set dim to the model's)"
                 )
         return embedder
-    if kind == "combined":
-        from clue_pipeline.embedding.combined import CombinedEmbedder
-
-        parts = spec.get("parts")
-        if not isinstance(parts, list) or not parts:
-            raise ConfigError(f"{where}.parts: expected a non-empty list of embedder entries")
-        built = []
-        longs: list[float] = []
-        for index, part in enumerate(parts):
-            place = f"{where}.parts[{index}]"
-            if not isinstance(part, Mapping):
-                raise ConfigError(f"{place}: expected a mapping with 'kind' and 'weight'")
-            weight = _weight(part.get("weight"), f"{place}.weight", positive=True)
-            longs.append(
-                _weight(part.get("long_weight", weight), f"{place}.long_weight", positive=False)
-            )
-            inner = {k: v for k, v in part.items() if k not in ("weight", "long_weight")}
-            built.append((load_embedder(inner, where=place), weight))
-        adaptive = any("long_weight" in part for part in parts)
-        if adaptive and sum(longs) <= 0:
-            raise ConfigError(f"{where}.parts: the long_weight values must not all be 0")
-        length_range = _length_range(spec.get("length_range", [20, 60]), where, adaptive)
-        return CombinedEmbedder(
-            built, long_weights=longs if adaptive else None, length_range=length_range
-        )
     raise ConfigError(f"{where}.kind: expected one of {', '.join(KINDS)}, got {kind!r}")
 
 
