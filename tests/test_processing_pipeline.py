@@ -21,7 +21,7 @@ from clue_pipeline.demo.corpus import load_corpus
 from clue_pipeline.processing.config import ProcessingConfig
 from clue_pipeline.processing.runner import index_path, process_pending, rebuild_index
 from clue_pipeline.storage.db import make_engine, session_scope
-from clue_pipeline.storage.models import Clue, CluePost, Post, PostAnalysis
+from clue_pipeline.storage.models import Clue, CluePost, EmbeddingCache, Post, PostAnalysis
 from clue_pipeline.storage.posts import upsert_posts
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -169,6 +169,31 @@ def test_index_is_beside_the_database_and_rebuilds_the_same(processed) -> None: 
     index = rebuild_index(engine, ProcessingContext.load(config))
     assert len(index) == grouped and clues > 0
     assert path.exists()
+
+
+def test_a_new_embedder_rebuilds_the_index_and_drops_the_old_vectors(processed) -> None:  # noqa: ANN001
+    engine, _gold, config, _report = processed
+    from clue_pipeline.processing.context import ProcessingContext
+
+    old = ProcessingContext.load(config).embedder.fingerprint[:64]
+    with session_scope(engine) as session:
+        grouped = session.query(PostAnalysis).filter(PostAnalysis.clue_id.is_not(None)).count()
+        hashes = {
+            h
+            for (h,) in session.query(PostAnalysis.content_hash).filter(
+                PostAnalysis.clue_id.is_not(None)
+            )
+        }
+        assert {m for (m,) in session.query(EmbeddingCache.model).distinct()} == {old}
+    # the same model, now reading the posts' openings too: another embedder
+    head = config.model_copy(update={"embedder": {**config.embedder, "head_chars": 20}})
+    context = ProcessingContext.load(head)
+    assert context.embedder.fingerprint != old
+    assert len(rebuild_index(engine, context)) == grouped  # what the next run does by itself
+    with session_scope(engine) as session:
+        rows = session.query(EmbeddingCache.model, EmbeddingCache.content_hash).all()
+    assert {m for m, _ in rows} == {context.embedder.fingerprint[:64]}
+    assert {h for _, h in rows} == hashes
 
 
 def test_queue_list_json_from_the_command_line(processed, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001

@@ -15,6 +15,7 @@ from 0.72 to 0.79.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -45,7 +46,11 @@ class HeadEmbedder:
 
     @property
     def fingerprint(self) -> str:
-        return f"{self.inner.fingerprint}+{self.weight:.6f}*head{self.chars}"
+        # short whatever the inner one is (caches key on the first 64 characters)
+        digest = hashlib.sha256(
+            f"{self.inner.fingerprint}+{self.weight:.6f}*head{self.chars}".encode()
+        )
+        return "head:" + digest.hexdigest()[:16]
 
     def encode(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
         texts = list(texts)

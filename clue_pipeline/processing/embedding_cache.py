@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from clue_pipeline.embedding.base import TextEmbedder
@@ -60,3 +60,11 @@ def embed_with_cache(
         session.execute(insert(EmbeddingCache.__table__), rows)  # one executemany
     matrix = np.vstack([found[d] for d in hashes]) if hashes else np.zeros((0, embedder.dim))
     return matrix.astype(np.float32, copy=False), len(missing)
+
+
+def prune_embedding_cache(session: Session, model: str) -> int:
+    """Delete the cached vectors of every other embedder than ``model``: once the index is
+    rebuilt with a new embedder (retrained, reconfigured), nothing reads them, and each
+    embedder's vectors of 100,000 posts take about 200 MB. Returns how many were deleted."""
+    result = session.execute(delete(EmbeddingCache).where(EmbeddingCache.model != model))
+    return int(result.rowcount or 0)

@@ -30,7 +30,11 @@ from clue_pipeline.processing.eligibility import (
     post_time,
     reference_time,
 )
-from clue_pipeline.processing.embedding_cache import cached_vectors, embed_with_cache
+from clue_pipeline.processing.embedding_cache import (
+    cached_vectors,
+    embed_with_cache,
+    prune_embedding_cache,
+)
 from clue_pipeline.processing.grouping import (
     Decision,
     Neighbour,
@@ -117,6 +121,9 @@ def rebuild_index(engine: Engine, context: ProcessingContext) -> VectorIndex:
                 found.update({r.content_hash: v for r, v in zip(missing, vectors, strict=True)})
             ids = np.array([r.post_id for r in chunk], dtype=np.int64)
             index.add(ids, np.vstack([found[h] for h in hashes]))
+        stale = prune_embedding_cache(session, embedder.fingerprint[:64])
+    if stale:
+        log.info("embedding cache: %d vectors of earlier embedders deleted", stale)
     index.save(index_path(engine), embedder.fingerprint)
     return index
 
