@@ -160,6 +160,47 @@ def test_posts_further_apart_than_the_window_do_not_join(
     engine.dispose()
 
 
+def test_a_post_crawled_late_joins_no_clue_begun_long_after_it(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window bounds a clue's posts both ways: the lamp reported this week makes a
+    clue; the same report published 20 days earlier, crawled only now, joins it; one
+    published 200 days earlier starts its own clue (as it would have, crawled in time)."""
+    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
+    engine = make_engine(db_url)
+    _store(engine, _corpus(NOW - timedelta(days=400)))  # too far back to join the lamp
+    with session_scope(engine) as session:
+        upsert_posts(
+            session,
+            "city_forum",
+            [
+                _lamp("lamp", LAMP, NOW - timedelta(days=5)),
+                _lamp("again", LAMP_AGAIN, NOW - timedelta(days=3)),
+            ],
+        )
+    config = _config(tmp_path, grouping={"window_days": 30})
+    process_pending(engine, config=config, now=NOW)
+    lamp = _clue_of(engine)["lamp"][0]
+    assert _clue_of(engine)["again"][0] == lamp
+    with session_scope(engine) as session:
+        upsert_posts(
+            session,
+            "microblog",
+            [
+                _lamp("earlier", LAMP_AGAIN, NOW - timedelta(days=25)),
+                _lamp("long-ago", LAMP_AGAIN, NOW - timedelta(days=200)),
+            ],
+        )
+    process_pending(engine, config=config, now=NOW + timedelta(days=1))
+    clues = _clue_of(engine)
+    assert clues["earlier"][0] == lamp and clues["earlier"][1] == "exact"
+    assert clues["long-ago"] == (clues["long-ago"][0], "seed")
+    assert clues["long-ago"][0] != lamp
+    with session_scope(engine) as session:
+        assert session.get(Clue, lamp).first_post_at == NOW - timedelta(days=25)
+    engine.dispose()
+
+
 def _empty(engine) -> None:  # noqa: ANN001
     with session_scope(engine) as session:
         for table in ("clue_posts", "post_analyses", "embedding_cache", "clues", "posts"):

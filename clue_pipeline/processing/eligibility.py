@@ -1,15 +1,20 @@
 """Which clues a post may join, relative to the post's own time (not the run's clock): an
 open clue whose last post is at most ``grouping.window_days`` older than the post, or a
-clue closed at most ``recurrence_days`` before it (recurrence); never a merged clue.
+clue closed at most ``recurrence_days`` before it (recurrence); never a merged clue; and
+never a clue whose first post is more than ``window_days`` newer than the post (a post
+crawled late, months after the problem's clue began, starts its own: the window bounds the
+time between a clue's posts both ways).
 
 A post's time is its publication, else when it was first seen, capped at the run's clock
 (``reference_time``). So a backlog processed in one run (a first install crawling months
 of history) groups as nightly runs over the same posts would have, and nightly runs, whose
 posts are recent, see the window they always saw.
 
-Eligibility only shrinks as the time moves forward (for one state of the clues), which is
-what lets the window (``window.py``) hold the clues eligible at a batch's earliest post and
-each post filter the neighbours found there."""
+``eligible_clue_ids`` (what the window, ``window.py``, holds) leaves out the first-post
+bound: without it, eligibility only shrinks as the time moves forward (for one state of the
+clues), which is what lets the window hold the clues eligible at a batch's earliest post;
+each post then filters the neighbours found there by its own time with the whole rule
+(``ClueEligibility``)."""
 
 from __future__ import annotations
 
@@ -71,6 +76,7 @@ class ClueTimes:
     state: str
     last_post_at: datetime | None
     closed_at: datetime | None
+    first_post_at: datetime | None = None
 
 
 class ClueEligibility:
@@ -90,19 +96,23 @@ class ClueEligibility:
             chunk = missing[start : start + CHUNK]
             self._times.update(dict.fromkeys(chunk))
             for row in self._session.execute(
-                select(Clue.id, Clue.state, Clue.last_post_at, Clue.closed_at).where(
-                    Clue.id.in_(chunk), Clue.merged_into_id.is_(None)
-                )
+                select(
+                    Clue.id, Clue.state, Clue.last_post_at, Clue.closed_at, Clue.first_post_at
+                ).where(Clue.id.in_(chunk), Clue.merged_into_id.is_(None))
             ):
-                self._times[row.id] = ClueTimes(row.state, row.last_post_at, row.closed_at)
+                self._times[row.id] = ClueTimes(
+                    row.state, row.last_post_at, row.closed_at, row.first_post_at
+                )
 
     def eligible(self, clue_id: int, at: datetime) -> bool:
-        """Whether a post of time ``at`` may join the clue (the same rule as
-        ``eligible_clue_ids``)."""
+        """Whether a post of time ``at`` may join the clue (the rule of
+        ``eligible_clue_ids`` and the first-post bound)."""
         if clue_id not in self._times:
             self.load([clue_id])
         times = self._times.get(clue_id)
         if times is None:
+            return False
+        if times.first_post_at is not None and times.first_post_at > at + self._window:
             return False
         if (
             times.state in OPEN_STATES
@@ -114,12 +124,16 @@ class ClueEligibility:
 
     def started(self, clue_id: int, when: datetime) -> None:
         """A clue started in this batch by a post of time ``when``."""
-        self._times[clue_id] = ClueTimes("pending", when, None)
+        self._times[clue_id] = ClueTimes("pending", when, None, when)
 
     def joined(self, clue_id: int, when: datetime) -> None:
         """A post of time ``when`` joined the clue (its last post moves forward)."""
         if clue_id not in self._times:
             self.load([clue_id])
         times = self._times.get(clue_id)
-        if times is not None and (times.last_post_at is None or when > times.last_post_at):
+        if times is None:
+            return
+        if times.last_post_at is None or when > times.last_post_at:
             times.last_post_at = when
+        if times.first_post_at is None or when < times.first_post_at:
+            times.first_post_at = when
