@@ -74,6 +74,17 @@ def ngram(tmp_path_factory: pytest.TempPathFactory) -> CharNgramEmbedder:
     return CharNgramEmbedder.fit([p.text for p in POSTS], dim=1024)
 
 
+@pytest.fixture
+def ngram_part(
+    ngram: CharNgramEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """The n-gram model saved under a project home, and its config entry."""
+    monkeypatch.setenv("CLUES_HOME", str(tmp_path))
+    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
+    ngram.save(tmp_path / "var" / "models" / "char_ngram")
+    return {"kind": "char_ngram", "path": "var/models/char_ngram"}
+
+
 def _unit(vectors: np.ndarray) -> None:
     assert vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
@@ -310,13 +321,8 @@ def test_length_adaptive_weights_mix_cosines_by_each_texts_length(
     np.testing.assert_allclose(plain.text_weights(texts), [[0.2, 0.8]] * 3)
 
 
-def test_load_embedder_reads_long_weights_and_checks_them(
-    ngram: CharNgramEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CLUES_HOME", str(tmp_path))
-    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
-    ngram.save(tmp_path / "var" / "models" / "char_ngram")
-    part = {"kind": "char_ngram", "path": "var/models/char_ngram"}
+def test_load_embedder_reads_long_weights_and_checks_them(ngram_part: dict[str, str]) -> None:
+    part = ngram_part
     spec = {
         "kind": "combined",
         "length_range": [10, 40],
@@ -356,13 +362,8 @@ def test_load_embedder_builds_a_combined_embedder(
     _unit(embedder.encode(["路灯不亮"]))
 
 
-def test_head_view_counts_the_opening_in(
-    ngram: CharNgramEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CLUES_HOME", str(tmp_path))
-    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
-    ngram.save(tmp_path / "var" / "models" / "char_ngram")
-    part = {"kind": "char_ngram", "path": "var/models/char_ngram"}
+def test_head_view_counts_the_opening_in(ngram_part: dict[str, str]) -> None:
+    part = ngram_part
     head = load_embedder({**part, "head_chars": 12, "head_weight": 0.5})
     assert isinstance(head, HeadEmbedder)
     whole = head.inner

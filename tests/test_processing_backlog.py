@@ -169,29 +169,25 @@ def test_a_post_crawled_late_joins_no_clue_begun_long_after_it(
     monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
     engine = make_engine(db_url)
     _store(engine, _corpus(NOW - timedelta(days=400)))  # too far back to join the lamp
-    with session_scope(engine) as session:
-        upsert_posts(
-            session,
-            "city_forum",
-            [
-                _lamp("lamp", LAMP, NOW - timedelta(days=5)),
-                _lamp("again", LAMP_AGAIN, NOW - timedelta(days=3)),
-            ],
-        )
     config = _config(tmp_path, grouping={"window_days": 30})
-    process_pending(engine, config=config, now=NOW)
-    lamp = _clue_of(engine)["lamp"][0]
-    assert _clue_of(engine)["again"][0] == lamp
-    with session_scope(engine) as session:
-        upsert_posts(
-            session,
-            "microblog",
-            [
-                _lamp("earlier", LAMP_AGAIN, NOW - timedelta(days=25)),
-                _lamp("long-ago", LAMP_AGAIN, NOW - timedelta(days=200)),
-            ],
-        )
-    process_pending(engine, config=config, now=NOW + timedelta(days=1))
+    days_ago = {
+        "city_forum": {"lamp": 5, "again": 3},
+        "microblog": {"earlier": 25, "long-ago": 200},
+    }
+    for run, (platform, posts) in enumerate(days_ago.items()):
+        with session_scope(engine) as session:
+            upsert_posts(
+                session,
+                platform,
+                [
+                    _lamp(e, LAMP if e == "lamp" else LAMP_AGAIN, NOW - timedelta(days=d))
+                    for e, d in posts.items()
+                ],
+            )
+        process_pending(engine, config=config, now=NOW + timedelta(days=run))
+        if run == 0:
+            lamp = _clue_of(engine)["lamp"][0]
+            assert _clue_of(engine)["again"][0] == lamp
     clues = _clue_of(engine)
     assert clues["earlier"][0] == lamp and clues["earlier"][1] == "exact"
     assert clues["long-ago"] == (clues["long-ago"][0], "seed")
