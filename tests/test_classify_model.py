@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from clue_pipeline.classify import NOISE_LABEL, ClassifierModel, Prediction, form, train
+from clue_pipeline.classify.features import TITLE_CHARS, PostFeatures
 from clue_pipeline.classify.form import form_features
 from clue_pipeline.classify.metrics import evaluate
-from clue_pipeline.classify.model import FORMAT_VERSION, METADATA_FILE
+from clue_pipeline.classify.model import FORMAT_VERSION, METADATA_FILE, _fit_offsets, _macro_f1
 from clue_pipeline.classify.text import normalise
 from clue_pipeline.errors import ClueError
 
@@ -164,6 +167,49 @@ def test_relevance_filter_learns_from_form(model: ClassifierModel) -> None:
     coef = model.relevance_svm.coef_[0]
     assert len(coef) == len(model.features.feature_names()) + form.WIDTH
     assert coef[-form.WIDTH] < 0 < coef[-form.WIDTH + 1]
+
+
+def test_offsets_restore_an_under_predicted_class() -> None:
+    """Decisions whose third class is pushed down by 0.4: the fitted offsets lift that class
+    most (centred, so they sum to 0; the pull towards 0 keeps them short of the full 0.4) and
+    raise the macro-F1."""
+    rng = np.random.default_rng(0)
+    gold = np.repeat(np.arange(3), 100)
+    decisions = np.eye(3)[gold] + rng.normal(0.0, 0.4, (300, 3))
+    decisions[:, 2] -= 0.4
+    offsets = _fit_offsets(decisions, gold)
+    assert offsets.sum() == pytest.approx(0.0)
+    assert offsets.argmax() == 2 and offsets[2] - offsets.min() > 0.08
+    before = _macro_f1(gold, decisions.argmax(axis=1), 3)
+    after = _macro_f1(gold, (decisions + offsets).argmax(axis=1), 3)
+    assert after > before + 0.015
+    # balanced decisions need (almost) no offsets: the pull towards 0
+    balanced = np.eye(3)[gold] + rng.normal(0.0, 0.1, (300, 3))
+    assert np.abs(_fit_offsets(balanced, gold)).max() < 1e-9
+
+
+def test_category_offsets_move_category_and_scores_together(model: ClassifierModel) -> None:
+    assert model.category_offsets.shape == (3,)
+    assert model.category_offsets.sum() == pytest.approx(0.0)
+    assert set(model.metadata["category"]["offsets"]) == set(model.labels)
+    shifted = copy.copy(model)
+    shifted.category_offsets = np.array([0.0, 0.0, 5.0])  # far towards 环境保护
+    texts = ["老板欠了我们半年工资不给，工人们要求发工资", "路灯不亮了，小区道路晚上很黑，请维修"]
+    for prediction in shifted.predict(texts):
+        assert prediction.category == "环境保护"
+        assert prediction.confidence == prediction.scores["环境保护"] > 0.9
+
+
+def test_title_view_reads_only_the_opening() -> None:
+    opening = "小区楼下餐馆油烟直排扰民严重请环保部门尽快处理" * 2
+    texts = [opening[:TITLE_CHARS] + "工资", opening[:TITLE_CHARS] + "噪音"]
+    features = PostFeatures().fit(texts + ["拖欠工资三个月", "工地夜间施工噪音"])
+    x = features.transform(texts).toarray()
+    assert x.shape[1] == len(features.feature_names())
+    title_columns = len(features.title.feature_names())
+    assert title_columns and np.abs(x[:, -title_columns:]).sum() > 0
+    assert x[0, -title_columns:] == pytest.approx(x[1, -title_columns:])
+    assert x[0, :-title_columns] != pytest.approx(x[1, :-title_columns])
 
 
 def test_without_noise_labels_everything_is_relevant() -> None:

@@ -1,7 +1,8 @@
-"""Character n-gram TF-IDF features of a post: the whole text plus its head.
+"""Character n-gram TF-IDF features of a post: the whole text plus two views of its opening.
 
-The head view (the title and first sentences, where residents state the matter) is a second,
-separately normalised TF-IDF block, which up-weights what the post opens with.
+The head view (the first sentences) and the title view (the first 40 characters: about the
+title, where residents state the matter) are further, separately normalised TF-IDF blocks, which
+up-weight what the post opens with.
 
 N-grams are counted with numpy, not with a Python loop: each n-gram of code points becomes one
 int64 key (code point + 1 in 21-bit digits, so 1-, 2- and 3-grams never collide) and the
@@ -18,6 +19,8 @@ import scipy.sparse as sp
 
 HEAD_CHARS = 120
 HEAD_WEIGHT = 0.6
+TITLE_CHARS = 40
+TITLE_WEIGHT = 0.45
 MAX_CHARS = 4000
 _BITS = 21
 _BASE = 1 << _BITS
@@ -99,22 +102,25 @@ class CharNgramTfidf:
 
 
 class PostFeatures:
-    """Whole-text and head views side by side; input texts must be normalised."""
+    """Whole-text, head and title views side by side; input texts must be normalised."""
 
     def __init__(self) -> None:
         self.whole = CharNgramTfidf(min_df=2)
         self.head = CharNgramTfidf(min_df=1)
+        self.title = CharNgramTfidf(min_df=1)
 
     def fit(self, texts: Sequence[str]) -> PostFeatures:
         self.whole.fit([t[:MAX_CHARS] for t in texts])
         self.head.fit([t[:HEAD_CHARS] for t in texts])
+        self.title.fit([t[:TITLE_CHARS] for t in texts])
         return self
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         whole = self.whole.transform([t[:MAX_CHARS] for t in texts])
         head = self.head.transform([t[:HEAD_CHARS] for t in texts])
-        return sp.hstack([whole, HEAD_WEIGHT * head], format="csr")
+        title = self.title.transform([t[:TITLE_CHARS] for t in texts])
+        return sp.hstack([whole, HEAD_WEIGHT * head, TITLE_WEIGHT * title], format="csr")
 
     def feature_names(self) -> list[str]:
-        """The n-gram of each column (head columns repeat the n-grams of the head view)."""
-        return self.whole.feature_names() + self.head.feature_names()
+        """The n-gram of each column: those of the whole view, then the head, then the title."""
+        return self.whole.feature_names() + self.head.feature_names() + self.title.feature_names()
