@@ -75,13 +75,17 @@ def ngram(tmp_path_factory: pytest.TempPathFactory) -> CharNgramEmbedder:
 
 
 @pytest.fixture
-def ngram_part(
-    ngram: CharNgramEmbedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, str]:
-    """The n-gram model saved under a project home, and its config entry."""
+def project_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty project home (CLUES_HOME, with its var/ as CLUES_VAR)."""
     monkeypatch.setenv("CLUES_HOME", str(tmp_path))
     monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
-    ngram.save(tmp_path / "var" / "models" / "char_ngram")
+    return tmp_path
+
+
+@pytest.fixture
+def ngram_part(ngram: CharNgramEmbedder, project_home: Path) -> dict[str, str]:
+    """The n-gram model saved under a project home, and its config entry."""
+    ngram.save(project_home / "var" / "models" / "char_ngram")
     return {"kind": "char_ngram", "path": "var/models/char_ngram"}
 
 
@@ -195,12 +199,10 @@ def test_lsa_projection_ignores_ngrams_it_never_saw() -> None:
 
 
 @pytest.fixture
-def random_ngram_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def random_ngram_home(project_home: Path) -> Path:
     """A project home whose var/models/ng holds a random-projection n-gram model (32 dims)."""
-    monkeypatch.setenv("CLUES_HOME", str(tmp_path))
-    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
-    CharNgramEmbedder.fit([p.text for p in POSTS], dim=32).save(tmp_path / "var/models/ng")
-    return tmp_path
+    CharNgramEmbedder.fit([p.text for p in POSTS], dim=32).save(project_home / "var/models/ng")
+    return project_home
 
 
 def test_load_embedder_checks_the_projection_against_the_model(random_ngram_home: Path) -> None:
@@ -242,12 +244,10 @@ def test_a_changed_projection_is_refitted_on_the_first_run(random_ngram_home: Pa
 
 
 def test_training_fits_the_lsa_projection_on_the_posts_to_group(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    project_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from clue_pipeline.embedding import char_ngram, training
 
-    monkeypatch.setenv("CLUES_HOME", str(tmp_path))
-    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
     monkeypatch.setattr(char_ngram, "LSA_FEW_POSTS", 4)
     spec = {"kind": "char_ngram", "path": "var/models/ng", "dim": 16, "projection": "lsa"}
     texts = [p.text for p in POSTS]
@@ -344,15 +344,12 @@ def test_load_embedder_reads_long_weights_and_checks_them(ngram_part: dict[str, 
 
 
 def test_load_embedder_builds_a_combined_embedder(
-    ngram: CharNgramEmbedder, static_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ngram_part: dict[str, str], static_dir: Path
 ) -> None:
-    monkeypatch.setenv("CLUES_HOME", str(tmp_path))
-    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
-    ngram.save(tmp_path / "var" / "models" / "char_ngram")
     spec = {
         "kind": "combined",
         "parts": [
-            {"kind": "char_ngram", "path": "var/models/char_ngram", "weight": 0.6},
+            {**ngram_part, "weight": 0.6},
             {"kind": "sentence_transformers", "model": str(static_dir), "weight": 0.4},
         ],
     }
@@ -402,11 +399,8 @@ def test_head_view_counts_the_opening_in(ngram_part: dict[str, str]) -> None:
         load_embedder({"kind": "combined", "head_chars": 40, "parts": [{**part, "weight": 1}]})
 
 
-def test_load_embedder_errors_name_the_entry_and_the_fix(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CLUES_HOME", str(tmp_path))
-    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
+def test_load_embedder_errors_name_the_entry_and_the_fix(project_home: Path) -> None:
+    tmp_path = project_home
     with pytest.raises(ConfigError) as error:
         load_embedder({"kind": "char_ngram", "path": "var/models/char_ngram"})
     assert str(error.value) == (
