@@ -2,7 +2,8 @@
 
 Chinese has no spaces, so character 1-3-grams are the robust lexical view of a post:
 the same place names, the same problem words. The sparse TF-IDF vector (feature hashing
-into 2**20 buckets, sublinear tf, idf fitted on a corpus) is made ``dim`` dense dimensions
+into 2**20 buckets, as scikit-learn's ``HashingVectorizer`` hashes but with numpy: see
+``char_ngram_hashing``; sublinear tf, idf fitted on a corpus) is made ``dim`` dense dimensions
 by one of two projections:
 
 - ``random``: a seeded sparse random projection (Johnson-Lindenstrauss). Inner products of
@@ -34,9 +35,9 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
 
 from clue_pipeline.embedding.base import l2_normalise
+from clue_pipeline.embedding.char_ngram_hashing import HashedCharNgrams
 from clue_pipeline.errors import ClueError
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class CharNgramEmbedder:
         self.ngram_range = (int(ngram_range[0]), int(ngram_range[1]))
         self.n_features = int(n_features)
         self.seed = int(seed)
-        self._vectorizer = _vectorizer(self.ngram_range, self.n_features)
+        self._vectorizer = HashedCharNgrams(self.ngram_range, self.n_features)
         self._lsa = lsa
         digest = hashlib.sha256(self._idf.tobytes())
         digest.update(json.dumps(self._params()).encode())
@@ -127,7 +128,7 @@ class CharNgramEmbedder:
         texts = [t for t in corpus if t and t.strip()]
         if not texts:
             raise ClueError("cannot fit the character n-gram embedder: the corpus has no text")
-        counts = _vectorizer(ngram_range, n_features).transform(texts)
+        counts = HashedCharNgrams(ngram_range, n_features).transform(texts)
         df = np.bincount(counts.indices, minlength=n_features).astype(np.float64)
         n = len(texts)
         idf = np.log((1.0 + n) / (1.0 + df)) + 1.0  # smooth idf, as sklearn's TfidfTransformer
@@ -306,18 +307,6 @@ def _fit_lsa(tfidf: sp.csr_matrix, dim: int) -> LsaProjection:
     components = components.astype(np.float16).astype(np.float32)
     log.info("LSA projection fitted: %d posts, %d n-grams, %d components", *rows.shape, rank)
     return LsaProjection(features, components, int(rows.shape[0]))
-
-
-def _vectorizer(ngram_range: tuple[int, int], n_features: int) -> HashingVectorizer:
-    return HashingVectorizer(
-        analyzer="char",
-        ngram_range=tuple(ngram_range),
-        n_features=n_features,
-        alternate_sign=False,
-        norm=None,
-        lowercase=True,
-        dtype=np.float32,
-    )
 
 
 PROJECTION_NNZ = 4  # dimensions each hashed n-gram is spread over
