@@ -6,10 +6,13 @@ import random
 
 import numpy as np
 import pytest
-from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
-from clue_pipeline.embedding.char_ngram_hashing import HashedCharNgrams, ngram_hashes
+from clue_pipeline.embedding.char_ngram_hashing import (
+    HashedCharNgrams,
+    hashing_vectorizer,
+    ngram_hashes,
+)
 
 # 1- to 4-byte UTF-8 characters at their boundaries, upper case (lowered), white space runs
 # (made one space), a NUL, an emoji and the last code point
@@ -25,25 +28,13 @@ def _texts(count: int, seed: int = 0) -> list[str]:
     return made + ["", " ", "A", "AB", "人民路12号路灯不亮已经三天了，晚上出行很不安全。"]
 
 
-def _reference(ngram_range: tuple[int, int], n_features: int) -> HashingVectorizer:
-    return HashingVectorizer(
-        analyzer="char",
-        ngram_range=ngram_range,
-        n_features=n_features,
-        alternate_sign=False,
-        norm=None,
-        lowercase=True,
-        dtype=np.float32,
-    )
-
-
 @pytest.mark.parametrize(
     ("ngram_range", "n_features"),
     [((1, 3), 2**20), ((1, 1), 2**20), ((2, 3), 1000), ((3, 3), 2**18), ((1, 4), 2**20)],
 )
 def test_counts_equal_hashing_vectorizer(ngram_range: tuple[int, int], n_features: int) -> None:
     texts = _texts(1500)
-    expected = _reference(ngram_range, n_features).transform(texts)
+    expected = hashing_vectorizer(ngram_range, n_features).transform(texts)
     expected.sum_duplicates()
     got = HashedCharNgrams(ngram_range, n_features).transform(texts)
     assert got.shape == expected.shape

@@ -139,6 +139,19 @@ def bucket_of(hashes: np.ndarray, n_features: int) -> np.ndarray:
     )
 
 
+def hashing_vectorizer(ngram_range: tuple[int, int], n_features: int) -> HashingVectorizer:
+    """The scikit-learn vectorizer whose counts ``HashedCharNgrams`` gives."""
+    return HashingVectorizer(
+        analyzer="char",
+        ngram_range=tuple(ngram_range),
+        n_features=n_features,
+        alternate_sign=False,
+        norm=None,
+        lowercase=True,
+        dtype=np.float32,
+    )
+
+
 class HashedCharNgrams:
     """``transform(texts)``: (texts, n_features) float32 CSR of hashed n-gram counts."""
 
@@ -147,15 +160,7 @@ class HashedCharNgrams:
         self.n_features = int(n_features)
         self._fallback: HashingVectorizer | None = None
         if self.ngram_range[1] > MAX_N:
-            self._fallback = HashingVectorizer(
-                analyzer="char",
-                ngram_range=self.ngram_range,
-                n_features=self.n_features,
-                alternate_sign=False,
-                norm=None,
-                lowercase=True,
-                dtype=np.float32,
-            )
+            self._fallback = hashing_vectorizer(self.ngram_range, self.n_features)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         texts = list(texts)
