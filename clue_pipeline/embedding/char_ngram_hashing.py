@@ -31,35 +31,17 @@ _U32 = np.uint32
 _C1, _C2 = _U32(0xCC9E2D51), _U32(0x1B873593)
 
 
-def _utf8(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """UTF-8 bytes of each code point as one little-endian uint64 word, and their number."""
-    c = code.astype(np.uint64)
-    one = c < 0x80
-    two = (c >= 0x80) & (c < 0x800)
-    three = (c >= 0x800) & (c < 0x10000)
-    cont = np.uint64(0x80)
-    six = np.uint64(0x3F)
-    b = [c >> np.uint64(s) for s in (18, 12, 6, 0)]
-    word = np.where(
-        one,
-        c,
-        np.where(
-            two,
-            (np.uint64(0xC0) | b[2]) | ((cont | (b[3] & six)) << np.uint64(8)),
-            np.where(
-                three,
-                (np.uint64(0xE0) | b[1])
-                | ((cont | (b[2] & six)) << np.uint64(8))
-                | ((cont | (b[3] & six)) << np.uint64(16)),
-                (np.uint64(0xF0) | b[0])
-                | ((cont | (b[1] & six)) << np.uint64(8))
-                | ((cont | (b[2] & six)) << np.uint64(16))
-                | ((cont | (b[3] & six)) << np.uint64(24)),
-            ),
-        ),
-    )
-    length = np.where(one, 1, np.where(two, 2, np.where(three, 3, 4))).astype(np.uint64)
-    return word, length
+def _utf8(text: str, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-8 bytes of each character of ``text`` (code points ``codes``) as one little-endian
+    uint64 word, and their number: Python's encoder, cut at each character's first byte."""
+    size = 1 + (codes >= 0x80).astype(np.uint64) + (codes >= 0x800) + (codes >= 0x10000)
+    raw = np.frombuffer(text.encode("utf-8") + b"\0\0\0", dtype=np.uint8).astype(np.uint64)
+    first = np.cumsum(size) - size
+    word = np.zeros(len(codes), dtype=np.uint64)
+    for byte in range(4):
+        taken = np.where(size > byte, raw[first + np.uint64(byte)], np.uint64(0))
+        word |= taken << np.uint64(8 * byte)
+    return word, size
 
 
 def _rotl(x: np.ndarray, r: int) -> np.ndarray:
@@ -103,8 +85,9 @@ def ngram_hashes(texts: Sequence[str], min_n: int, max_n: int) -> tuple[np.ndarr
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     if not lengths.sum():
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
-    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
-    word, size = _utf8(codes)
+    joined = "".join(texts)
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    word, size = _utf8(joined, codes)
     rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
     left = np.repeat(np.cumsum(lengths), lengths) - np.arange(len(codes), dtype=np.int64)
     eight = np.uint64(8)
