@@ -86,6 +86,49 @@ def test_the_widest_place_where_posts_differ_decides() -> None:
     assert decide([Neighbour(1, 10, 0.95, square)], gate, CONFIG).membership == "auto"
 
 
+def test_two_roads_of_one_street_are_two_places() -> None:
+    lamps_here = Place("东湖区", "湖滨街道", road="湖滨路")
+    lamps_there = Place("东湖区", "湖滨街道", road="柳岸路")
+    assert place_adjustment(lamps_here, lamps_there, CONFIG) == CONFIG.other_road
+    assert place_adjustment(lamps_here, lamps_here, CONFIG) == CONFIG.same_road
+    # a road and a community both lie in a street: one post names each, nothing differs
+    assert place_adjustment(lamps_here, HERE, CONFIG) == CONFIG.same_street
+    # the road differs before the community is looked at
+    assert (
+        place_adjustment(
+            Place("东湖区", "湖滨街道", "翠苑社区", road="湖滨路"),
+            Place("东湖区", "湖滨街道", "翠苑社区", road="柳岸路"),
+            CONFIG,
+        )
+        == CONFIG.other_road
+    )
+    # identical words about another road: at most a suggestion, never an automatic merge
+    assert decide([Neighbour(1, 10, 0.99, lamps_there)], lamps_here, CONFIG).membership == (
+        "suggested"
+    )
+
+
+def test_a_neighbour_that_names_no_place_counts_with_its_clues_place() -> None:
+    unplaced = Neighbour(1, 10, 0.85, Place())
+    # alone, a post that names no place carries the post into its clue ...
+    assert decide([unplaced], HERE, CONFIG).membership == "auto"
+    # ... but its clue is about another district: the post starts its own
+    assert decide([unplaced], HERE, CONFIG, {10: ELSEWHERE}).membership == "seed"
+    # a clue about the same community draws the post closer
+    joined = decide([unplaced], HERE, CONFIG, {10: HERE})
+    assert (joined.membership, joined.similarity) == (
+        "auto",
+        round(0.85 + CONFIG.same_community, 4),
+    )
+    # the neighbour's own place wins over its clue's where they disagree
+    other_street = Place("东湖区", "临湖街道")
+    assert Neighbour(1, 10, 0.85, HERE).place.completed_by(other_street) == HERE
+    # and is filled in where the clue's agrees
+    assert Place("东湖区").completed_by(HERE) == HERE
+    assert Place().completed_by(None) == Place()
+    assert not Place().named() and Place(road="湖滨路").named()
+
+
 def test_priority_orders_by_urgency_posts_and_recency() -> None:
     now = datetime(2026, 11, 1, tzinfo=UTC)
     weights = PriorityConfig()

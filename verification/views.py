@@ -97,6 +97,7 @@ def clue_view(session: Session, clue: Clue, *, now: datetime | None = None) -> d
         "priority": clue.priority,
         "district": clue.district,
         "street": clue.street,
+        "road": clue.road,
         "community": clue.community,
         "landmark": clue.landmark,
         "post_count": clue.post_count,

@@ -27,10 +27,12 @@ class GroupingConfig(_Strict):
     )
     same_landmark: float = 0.03
     same_community: float = 0.03
+    same_road: float = 0.02
     same_street: float = 0.02
     same_district: float = 0.0
     other_landmark: float = -0.1
     other_community: float = -0.2
+    other_road: float = -0.2
     other_street: float = -0.3
     other_district: float = -0.3
 

@@ -26,6 +26,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from clue_pipeline.processing.config import GroupingConfig
+from clue_pipeline.processing.grouping import Place
 from clue_pipeline.storage.models import Clue
 
 OPEN_STATES = ("pending", "claimed", "verified", "filed")
@@ -80,15 +81,19 @@ class ClueTimes:
 
 
 class ClueEligibility:
-    """Eligibility of clues for the posts of one batch, one post at a time: the clues as the
-    database has them (loaded on first use), updated with the posts the batch has put into
-    them so far, as the next batch would read them once their summaries are refreshed."""
+    """Eligibility and place of clues for the posts of one batch, one post at a time: the
+    clues as the database has them (loaded on first use), updated with the posts the batch has
+    put into them so far, as the next batch would read them once their summaries are
+    refreshed. ``places`` maps each loaded clue to the place its posts name (its summary's:
+    the most common of each kind; a clue started or first located in this batch: the place
+    of its first post that names one)."""
 
     def __init__(self, session: Session, grouping: GroupingConfig) -> None:
         self._session = session
         self._window = timedelta(days=grouping.window_days)
         self._recurrence = timedelta(days=grouping.recurrence_days)
         self._times: dict[int, ClueTimes | None] = {}  # None: merged or gone
+        self.places: dict[int, Place] = {}
 
     def load(self, clue_ids: Iterable[int]) -> None:
         missing = sorted({c for c in clue_ids if c not in self._times and c >= 0})
@@ -97,11 +102,23 @@ class ClueEligibility:
             self._times.update(dict.fromkeys(chunk))
             for row in self._session.execute(
                 select(
-                    Clue.id, Clue.state, Clue.last_post_at, Clue.closed_at, Clue.first_post_at
+                    Clue.id,
+                    Clue.state,
+                    Clue.last_post_at,
+                    Clue.closed_at,
+                    Clue.first_post_at,
+                    Clue.district,
+                    Clue.street,
+                    Clue.community,
+                    Clue.landmark,
+                    Clue.road,
                 ).where(Clue.id.in_(chunk), Clue.merged_into_id.is_(None))
             ):
                 self._times[row.id] = ClueTimes(
                     row.state, row.last_post_at, row.closed_at, row.first_post_at
+                )
+                self.places[row.id] = Place(
+                    row.district, row.street, row.community, row.landmark, row.road
                 )
 
     def eligible(self, clue_id: int, at: datetime) -> bool:
@@ -122,14 +139,18 @@ class ClueEligibility:
             return True
         return times.closed_at is not None and times.closed_at >= at - self._recurrence
 
-    def started(self, clue_id: int, when: datetime) -> None:
-        """A clue started in this batch by a post of time ``when``."""
+    def started(self, clue_id: int, when: datetime, place: Place | None = None) -> None:
+        """A clue started in this batch by a post of time ``when`` (and ``place``)."""
         self._times[clue_id] = ClueTimes("pending", when, None, when)
+        self.places[clue_id] = place or Place()
 
-    def joined(self, clue_id: int, when: datetime) -> None:
-        """A post of time ``when`` joined the clue (its last post moves forward)."""
+    def joined(self, clue_id: int, when: datetime, place: Place | None = None) -> None:
+        """A post of time ``when`` (and ``place``) joined the clue (its last post moves
+        forward; a clue that named no place takes the post's)."""
         if clue_id not in self._times:
             self.load([clue_id])
+        if place is not None and place.named() and not self.places.get(clue_id, Place()).named():
+            self.places[clue_id] = place
         times = self._times.get(clue_id)
         if times is None:
             return

@@ -6,7 +6,7 @@ FAISS index and writes the result."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +20,24 @@ class Place:
     street: str | None = None
     community: str | None = None
     landmark: str | None = None
+    road: str | None = None
+
+    def named(self) -> bool:
+        """Whether the post names any place at all."""
+        return any(getattr(self, level) for level in PLACE_LEVELS)
+
+    def completed_by(self, other: Place | None) -> Place:
+        """This place with the kinds it leaves open taken from ``other`` (a clue's place),
+        when ``other`` agrees with every kind both name; else this place unchanged."""
+        if other is None:
+            return self
+        filled = {}
+        for level in PLACE_LEVELS:
+            mine, theirs = getattr(self, level), getattr(other, level)
+            if mine and theirs and mine != theirs:
+                return self
+            filled[level] = mine or theirs
+        return Place(**filled)
 
 
 @dataclass(frozen=True)
@@ -41,12 +59,14 @@ class Decision:
     nearest: list[tuple[int, float]] = field(default_factory=list)
 
 
-PLACE_LEVELS = ("district", "street", "community", "landmark")  # the widest first
+#: the widest first: a road and a community both lie in a street (a road may cross several)
+PLACE_LEVELS = ("district", "street", "road", "community", "landmark")
 
 
 def place_adjustment(a: Place, b: Place, config: GroupingConfig) -> float:
     """Places both posts name, from the widest kind: the first kind where they differ counts
-    as farther (``other_*``: two landmarks of one street a little, two districts much);
+    as farther (``other_*``: two landmarks of one street a little, two roads or two districts
+    much);
     when every kind both name agrees, the most specific one counts as closer (``same_*``).
     Posts that differ only in their place ("the lamps of X road are out", "... of Y road")
     are about two problems, however alike their words."""
@@ -60,13 +80,24 @@ def place_adjustment(a: Place, b: Place, config: GroupingConfig) -> float:
     return getattr(config, f"same_{shared}") if shared else 0.0
 
 
-def decide(neighbours: Sequence[Neighbour], place: Place, config: GroupingConfig) -> Decision:
-    """The clue this post belongs to, from its nearest grouped posts."""
+def decide(
+    neighbours: Sequence[Neighbour],
+    place: Place,
+    config: GroupingConfig,
+    clue_places: Mapping[int, Place] | None = None,
+) -> Decision:
+    """The clue this post belongs to, from its nearest grouped posts.
+
+    A neighbour's place is completed by its clue's (``clue_places``, clue id -> the place its
+    posts name): a post that names no place ("the water is off again") must not carry a post
+    from another community into the clue it joined."""
+    clue_places = clue_places or {}
     best: Neighbour | None = None
     best_score = -1.0
     nearest: list[tuple[int, float]] = []
     for neighbour in sorted(neighbours, key=lambda n: -n.similarity):
-        score = neighbour.similarity + place_adjustment(place, neighbour.place, config)
+        theirs = neighbour.place.completed_by(clue_places.get(neighbour.clue_id))
+        score = neighbour.similarity + place_adjustment(place, theirs, config)
         nearest.append((neighbour.post_id, round(float(neighbour.similarity), 4)))
         if score > best_score:
             best, best_score = neighbour, score

@@ -190,9 +190,15 @@ def _place_of(analysis: Mapping[str, object] | object) -> Place:
     """The place of an analysis row (a dict being written, or a row read back)."""
     if isinstance(analysis, Mapping):
         return Place(
-            analysis["district"], analysis["street"], analysis["community"], analysis["landmark"]
+            analysis["district"],
+            analysis["street"],
+            analysis["community"],
+            analysis["landmark"],
+            analysis["road"],
         )
-    return Place(analysis.district, analysis.street, analysis.community, analysis.landmark)
+    return Place(
+        analysis.district, analysis.street, analysis.community, analysis.landmark, analysis.road
+    )
 
 
 def process_pending(
@@ -341,6 +347,7 @@ def _process_batch(
             "street": location.street,
             "community": location.community,
             "landmark": location.landmark,
+            "road": location.road,
             "why": why,
             "analysed_at": now,
         }
@@ -445,14 +452,14 @@ def _group(
                 session, index, vectors[i], (sims[i], ids[i]), known, usable, k
             )
             neighbours += in_batch(i, assigned, k, usable)
-            decision = decide(neighbours, place, config.grouping)
+            decision = decide(neighbours, place, config.grouping, clues.places)
         when = post_time(post.published_at, post.first_seen_at)
         if decision.clue_id is None:
             decision.clue_id = new_clues.new()  # a temporary id until the batch's INSERT
-            clues.started(decision.clue_id, when)
+            clues.started(decision.clue_id, when, place)
             report.new_clues += 1
         else:
-            clues.joined(decision.clue_id, when)
+            clues.joined(decision.clue_id, when, place)
             if decision.membership == "exact":
                 report.joined_exact += 1
             elif decision.membership == "auto":
@@ -532,6 +539,7 @@ def _neighbour_rows(session: Session, post_ids: set[int]) -> list:  # noqa: ANN0
                 PostAnalysis.street,
                 PostAnalysis.community,
                 PostAnalysis.landmark,
+                PostAnalysis.road,
             ).where(PostAnalysis.post_id.in_(ordered[start : start + 5000]))
         ).all()
     return rows
@@ -583,6 +591,7 @@ _MEMBER_ANALYSIS = Bundle(
     PostAnalysis.street,
     PostAnalysis.community,
     PostAnalysis.landmark,
+    PostAnalysis.road,
 )
 #: members listed with their nearest posts in a clue's ``why``
 WHY_MEMBERS = 20
@@ -716,6 +725,7 @@ def refresh_clues(
             "street": _most_common([r.PostAnalysis.street for r in members]),
             "community": _most_common([r.PostAnalysis.community for r in members]),
             "landmark": _most_common([r.PostAnalysis.landmark for r in members]),
+            "road": _most_common([r.PostAnalysis.road for r in members]),
         }
         corrected = corrected_fields(clue)
         for name, value in derived.items():

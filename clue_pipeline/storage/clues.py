@@ -75,6 +75,7 @@ def summaries_of(session: Session, clues: Sequence[Clue]) -> list[dict[str, Any]
             "priority": c.priority,
             "district": c.district,
             "street": c.street,
+            "road": c.road,
             "post_count": c.post_count,
             "platform_count": c.platform_count,
             "first_post_at": c.first_post_at.isoformat() if c.first_post_at else None,

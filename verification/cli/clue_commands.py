@@ -68,7 +68,9 @@ def show(
         f"{view['item'] or ''}   department: {view['department'] or '-'}",
         "place: "
         + (
-            " ".join(view[k] for k in ("district", "street", "community", "landmark") if view[k])
+            " ".join(
+                view[k] for k in ("district", "street", "road", "community", "landmark") if view[k]
+            )
             or "-"
         ),
         f"posts: {view['post_count']} on {view['platform_count']} platforms, "
@@ -332,7 +334,7 @@ def edit(
     def run(session: Session) -> str:
         clue = edit_clue(session, clue_id, change, by=actor_name(by), note=note)
         place = " ".join(
-            p for p in (clue.district, clue.street, clue.community, clue.landmark) if p
+            p for p in (clue.district, clue.street, clue.road, clue.community, clue.landmark) if p
         )
         return (
             f"{status_line(session, clue)}; {clue.category or '-'} / {clue.item_code or '-'} "

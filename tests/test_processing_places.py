@@ -1,0 +1,105 @@
+"""Places in grouping, through the real processing path (Locate on the demo gazetteer, the
+character n-gram embedder, SQLite and PostgreSQL): two roads of one street are two problems,
+and a post that names no place does not carry a post about another place into its clue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from clue_pipeline.processing.config import ProcessingConfig
+from clue_pipeline.processing.runner import process_pending
+from clue_pipeline.storage.db import make_engine, session_scope
+from clue_pipeline.storage.models import Clue, CluePost, Post, PostAnalysis
+from clue_pipeline.storage.posts import upsert_posts
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+#: well above the place adjustments' size, so that a difference of place decides alone
+GROUPING = {"auto_merge": 0.85, "suggest": 0.8, "other_road": -0.2, "other_community": -0.2}
+
+
+def _config(tmp_path: Path) -> ProcessingConfig:
+    path = tmp_path / "var" / "models" / "char_ngram"
+    return ProcessingConfig(embedder={"kind": "char_ngram", "path": str(path)}, grouping=GROUPING)
+
+
+def _process(db_url: str, tmp_path: Path, texts: dict[str, str]) -> dict[str, tuple[int, str]]:
+    """Process the posts (published an hour apart, in order): external id -> (clue, membership)."""
+    engine = make_engine(db_url)
+    start = NOW - timedelta(days=2)
+    with session_scope(engine) as session:
+        upsert_posts(
+            session,
+            "city_forum",
+            [
+                {
+                    "external_id": external_id,
+                    "url": f"http://forum.invalid/{external_id}",
+                    "text": text,
+                    "author": f"居民{n}",
+                    "published_at": start + timedelta(hours=n),
+                }
+                for n, (external_id, text) in enumerate(texts.items())
+            ],
+        )
+    process_pending(engine, config=_config(tmp_path), now=NOW)
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(Post.external_id, CluePost.clue_id, CluePost.membership).join(
+                CluePost, CluePost.post_id == Post.id
+            )
+        ).all()
+        roads = dict(
+            session.execute(
+                select(Post.external_id, PostAnalysis.road).join(
+                    PostAnalysis, PostAnalysis.post_id == Post.id
+                )
+            ).all()
+        )
+        clue_roads = {c.id: c.road for c in session.scalars(select(Clue))}
+    engine.dispose()
+    clues = {e: (c, m) for e, c, m in rows}
+    return {e: (*clues[e], roads[e], clue_roads[clues[e][0]]) for e in texts}
+
+
+@pytest.fixture(autouse=True)
+def _var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
+
+
+def test_lamps_out_on_two_roads_of_one_street_are_two_clues(db_url: str, tmp_path: Path) -> None:
+    found = _process(
+        db_url,
+        tmp_path,
+        {
+            "here": "湖滨路的路灯坏了好几盏，晚上一片漆黑，老人走路很危险，希望尽快修好",
+            "there": "柳岸路的路灯坏了好几盏，晚上一片漆黑，老人走路很危险，希望尽快修好",
+            "here-again": "湖滨路的路灯坏了好几盏，晚上一片漆黑，老人走路很危险，希望早点修好",
+        },
+    )
+    here, there, again = found["here"], found["there"], found["here-again"]
+    assert (here[2], there[2], again[2]) == ("湖滨路", "柳岸路", "湖滨路")
+    assert there[0] != here[0] and there[1] == "seed"
+    assert again[0] == here[0] and again[1] in ("auto", "suggested")
+    assert (here[3], there[3]) == ("湖滨路", "柳岸路")  # the clue's road, for routing
+
+
+def test_a_post_naming_no_place_does_not_bridge_two_communities(
+    db_url: str, tmp_path: Path
+) -> None:
+    found = _process(
+        db_url,
+        tmp_path,
+        {
+            "liuan": "柳岸小区停水两天了，一直没有通知什么时候来水，老人孩子都没法做饭洗澡",
+            "unplaced": "停水两天了，一直没有通知什么时候来水，老人孩子都没法做饭洗澡",
+            "huguang": "湖光小区停水两天了，一直没有通知什么时候来水，老人孩子都没法做饭洗澡",
+        },
+    )
+    assert found["unplaced"][:2] == (found["liuan"][0], "auto")
+    # nearest to the post that names no place, but that post's clue is about 柳岸社区
+    assert found["huguang"][0] != found["liuan"][0]
+    assert found["huguang"][1] == "seed"
