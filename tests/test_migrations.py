@@ -101,13 +101,13 @@ def test_the_roads_migration_goes_down_and_up(db_url: str) -> None:
         try:
             return {
                 table
-                for table in ("post_analyses", "clues")
+                for table in ("post_analyses", "clues", "work_orders")
                 if "road" in {c["name"] for c in inspect(engine).get_columns(table)}
             }
         finally:
             engine.dispose()
 
-    assert road_columns() == {"post_analyses", "clues"}
+    assert road_columns() == {"post_analyses", "clues", "work_orders"}
     command.downgrade(alembic_config(db_url), "0005")
     assert road_columns() == set()
     upgrade(db_url)

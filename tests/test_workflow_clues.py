@@ -346,3 +346,25 @@ def test_a_verified_clue_left_unfiled_comes_back_through_claim_next(engine) -> N
         ("claim", "verified", "verified", "bob"),
         ("file", "verified", "filed", "bob"),
     ]
+
+
+def test_a_corrected_road_is_kept_and_carried_to_the_order(engine) -> None:  # noqa: ANN001
+    from verification.config import load_workflow_config
+    from verification.export import address_of, csv_row
+
+    clue_id = _clue(engine)
+    clue = _do(
+        engine,
+        edit,
+        clue_id,
+        Correction(street="铁塔街道", road="红星路", community="红星社区"),
+        by="alice",
+        now=T0,
+    )
+    assert (clue.road, clue.corrections["road"]["value"]) == ("红星路", "红星路")
+    _do(engine, claims.claim, clue_id, by="alice", now=T0)
+    _do(engine, decisions.verify, clue_id, by="alice", now=T0)
+    order = _do(engine, filing.file_clue, clue_id, by="alice", now=T0)
+    assert order.road == "红星路"
+    assert address_of(order) == "江北区铁塔街道红星路红星社区"
+    assert csv_row(order, load_workflow_config())["road"] == "红星路"

@@ -23,7 +23,7 @@ from verification.inputs import actor, moment
 from verification.membership import refresh
 from verification.transactions import lock_clue
 
-PLACE_FIELDS = ("district", "street", "community", "landmark")
+PLACE_FIELDS = ("district", "street", "road", "community", "landmark")
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class Correction:
     department: str | None = None
     district: str | None = None
     street: str | None = None
+    road: str | None = None
     community: str | None = None
     landmark: str | None = None
     urgent: bool | None = None
@@ -128,7 +129,7 @@ def edit(
     if not change.given():
         raise InvalidInput(
             "nothing to change; hint: pass --category, --item, --department, --district, "
-            "--street, --community, --landmark, --urgent or --not-urgent"
+            "--street, --road, --community, --landmark, --urgent or --not-urgent"
         )
     clue = lock_clue(session, clue_id)
     clue_states.require(clue, "edit")

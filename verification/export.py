@@ -50,7 +50,7 @@ def services(catalog: Catalog) -> list[dict[str, Any]]:
 
 
 def address_of(order: WorkOrder) -> str | None:
-    parts = [order.district, order.street, order.community, order.landmark]
+    parts = [order.district, order.street, order.road, order.community, order.landmark]
     text = "".join(p for p in parts if p)
     return text or None
 
@@ -155,6 +155,7 @@ CSV_COLUMNS = (
     "priority",
     "district",
     "street",
+    "road",
     "community",
     "landmark",
     "title",
@@ -191,6 +192,7 @@ def csv_row(order: WorkOrder, config: WorkflowConfig) -> dict[str, Any]:
         "priority": round(order.priority, 2),
         "district": order.district or "",
         "street": order.street or "",
+        "road": order.road or "",
         "community": order.community or "",
         "landmark": order.landmark or "",
         "title": mask_personal(order.title),

@@ -107,6 +107,7 @@ def file_clue(
         description=_description(clue, evidence),
         district=clue.district,
         street=clue.street,
+        road=clue.road,
         community=clue.community,
         landmark=clue.landmark,
         evidence=evidence,

@@ -141,6 +141,7 @@ def order_summary(order: WorkOrder, now: datetime) -> dict[str, Any]:
         "priority": order.priority,
         "district": order.district,
         "street": order.street,
+        "road": order.road,
         "report_count": order.report_count,
         "filed_by": order.filed_by,
         "filed_at": iso(order.filed_at),

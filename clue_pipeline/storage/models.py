@@ -292,6 +292,7 @@ class WorkOrder(Base):
     street: Mapped[str | None] = mapped_column(String(64))
     community: Mapped[str | None] = mapped_column(String(64))
     landmark: Mapped[str | None] = mapped_column(String(128))
+    road: Mapped[str | None] = mapped_column(String(64))
     # snapshots of the posts at filing: text, links, times, media
     evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
     report_count: Mapped[int] = mapped_column(default=0)

@@ -237,6 +237,7 @@ def correct(
     department: str = Form(""),
     district: str = Form(""),
     street: str = Form(""),
+    road: str = Form(""),
     community: str = Form(""),
     landmark: str = Form(""),
     urgency: str = Form(""),
@@ -253,6 +254,7 @@ def correct(
             "department": _given(department),
             "district": _given(district),
             "street": _given(street),
+            "road": _given(road),
             "community": _given(community),
             "landmark": _given(landmark),
         }

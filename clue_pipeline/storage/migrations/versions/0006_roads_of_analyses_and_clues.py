@@ -1,4 +1,5 @@
-"""post_analyses.road and clues.road: the road a post names (Locate), used by grouping
+"""post_analyses.road, clues.road and work_orders.road: the road a post names (Locate), used by
+grouping and carried to the clue and its order
 
 Revision ID: 0006
 Revises: 0005
@@ -19,9 +20,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("road", sa.String(length=64), nullable=True))
     with op.batch_alter_table("clues", schema=None) as batch_op:
         batch_op.add_column(sa.Column("road", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("work_orders", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("road", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("work_orders", schema=None) as batch_op:
+        batch_op.drop_column("road")
     with op.batch_alter_table("clues", schema=None) as batch_op:
         batch_op.drop_column("road")
     with op.batch_alter_table("post_analyses", schema=None) as batch_op:
