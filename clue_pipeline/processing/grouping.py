@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -29,15 +30,21 @@ class Place:
     def completed_by(self, other: Place | None) -> Place:
         """This place with the kinds it leaves open taken from ``other`` (a clue's place),
         when ``other`` agrees with every kind both name; else this place unchanged."""
-        if other is None:
+        if other is None or other == self:
             return self
-        filled = {}
-        for level in PLACE_LEVELS:
-            mine, theirs = getattr(self, level), getattr(other, level)
-            if mine and theirs and mine != theirs:
-                return self
-            filled[level] = mine or theirs
-        return Place(**filled)
+        return _completed(self, other)
+
+
+@lru_cache(maxsize=1 << 16)
+def _completed(place: Place, other: Place) -> Place:
+    """``Place.completed_by`` (cached: a batch compares the same few places many times)."""
+    filled = {}
+    for level in PLACE_LEVELS:
+        mine, theirs = getattr(place, level), getattr(other, level)
+        if mine and theirs and mine != theirs:
+            return place
+        filled[level] = mine or theirs
+    return Place(**filled)
 
 
 @dataclass(frozen=True)

@@ -433,6 +433,7 @@ def _group(
     clues.load({row.clue_id for row in exact_rows})
 
     in_batch = BatchNeighbours(vectors)
+    known_places: dict[int, Place] = {}  # of the rows of ``known``, made once each
     new_clues = PendingClues(now)
     assigned: list[tuple[int, int, Place] | None] = []
     decisions: list[Decision] = []
@@ -449,7 +450,7 @@ def _group(
             decision = Decision("exact", clue_id, 1.0, matched, [(matched, 1.0)])
         else:
             neighbours = _window_neighbours(
-                session, index, vectors[i], (sims[i], ids[i]), known, usable, k
+                session, index, vectors[i], (sims[i], ids[i]), known, usable, k, known_places
             )
             neighbours += in_batch(i, assigned, k, usable)
             decision = decide(neighbours, place, config.grouping, clues.places)
@@ -502,10 +503,12 @@ def _window_neighbours(
     known: dict[int, Any],
     usable: Callable[[int], bool],
     k: int,
+    places: dict[int, Place],
 ) -> list[Neighbour]:
     """The ``k`` nearest posts of the window in a clue the post may join (``usable``), from
     the batch's search (``found``: similarities and ids) or, when fewer were usable there
-    and the window holds more, from a wider search of this post alone."""
+    and the window holds more, from a wider search of this post alone. ``places``: the
+    place of each row of ``known``, filled as they are first needed."""
     sims, ids = found
     while True:
         neighbours = []
@@ -513,7 +516,10 @@ def _window_neighbours(
             other = known.get(int(pid))
             if other is None or other.clue_id is None or not usable(other.clue_id):
                 continue
-            neighbours.append(Neighbour(int(pid), other.clue_id, float(sim), _place_of(other)))
+            place = places.get(other.post_id)
+            if place is None:
+                place = places[other.post_id] = _place_of(other)
+            neighbours.append(Neighbour(int(pid), other.clue_id, float(sim), place))
             if len(neighbours) == k:
                 return neighbours
         width = 4 * len(ids)
