@@ -103,3 +103,52 @@ def test_a_post_naming_no_place_does_not_bridge_two_communities(
     # nearest to the post that names no place, but that post's clue is about 柳岸社区
     assert found["huguang"][0] != found["liuan"][0]
     assert found["huguang"][1] == "seed"
+
+
+def test_relocate_gives_posts_processed_before_roads_their_roads(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database upgraded from before roads were located: `clues process --relocate` finds
+    the roads of the posts processed then and refreshes their clues; a second pass changes
+    nothing."""
+    import json
+
+    from sqlalchemy import update
+    from typer.testing import CliRunner
+
+    from clue_pipeline.cli import app, load_plugins
+    from clue_pipeline.processing.relocate import relocate_posts
+
+    load_plugins()
+
+    found = _process(
+        db_url,
+        tmp_path,
+        {
+            "here": "湖滨路的路灯坏了好几盏，晚上一片漆黑，老人走路很危险，希望尽快修好",
+            "nowhere": "路灯坏了好几盏，晚上一片漆黑",
+        },
+    )
+    engine = make_engine(db_url)
+    with session_scope(engine) as session:  # as the upgrade leaves them
+        session.execute(update(PostAnalysis).values(road=None))
+        session.execute(update(Clue).values(road=None))
+    monkeypatch.setenv("CLUES_DATABASE_URL", db_url)
+    monkeypatch.setenv("CLUES_PROCESSING", str(tmp_path / "processing.yaml"))
+    (tmp_path / "processing.yaml").write_text(
+        json.dumps(_config(tmp_path).model_dump()), encoding="utf-8"
+    )
+    done = CliRunner().invoke(app, ["process", "--relocate", "--json"])
+    assert done.exit_code == 0, done.output
+    out = json.loads(done.output)
+    assert out["relocated"] == {"posts": 2, "changed": 1, "clues": 1}
+    assert out["posts"] == 0  # nothing new to process
+    with session_scope(engine) as session:
+        here = session.scalars(
+            select(PostAnalysis).join(Post).where(Post.external_id == "here")
+        ).one()
+        assert here.road == "湖滨路"
+        assert session.get(Clue, found["here"][0]).road == "湖滨路"
+    again = relocate_posts(engine, config=_config(tmp_path))
+    assert (again.posts, again.changed, again.clues) == (2, 0, 0)
+    engine.dispose()

@@ -65,15 +65,49 @@ def process(
     database_url: str = typer.Option(None, "--database-url", help="Default: CLUES_DATABASE_URL."),
     limit: int = typer.Option(None, "--limit", help="Process at most this many posts."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    relocate: bool = typer.Option(
+        False,
+        "--relocate",
+        help="First locate every processed post again (after a gazetteer change or upgrade) "
+        "and refresh the clues whose places changed.",
+    ),
 ) -> None:
     """Process every stored post not yet processed into the clue queue."""
     engine = _engine(database_url)
+    relocated = relocate_with_progress(engine, quiet=as_json) if relocate else None
     report = process_with_progress(engine, limit=limit, quiet=as_json)
     engine.dispose()
     if as_json:
-        print(json.dumps(report_dict(report), ensure_ascii=False))
+        out = report_dict(report)
+        if relocated is not None:
+            out["relocated"] = relocated.__dict__
+        print(json.dumps(out, ensure_ascii=False))
         return
+    if relocated is not None:
+        console.print(relocated.line())
     console.print(report_line(report))
+
+
+def relocate_with_progress(engine, *, quiet: bool = False):  # noqa: ANN001, ANN201
+    """Locate every processed post again, with a progress bar; returns the RelocateReport."""
+    from clue_pipeline.processing.config import load_processing_config
+    from clue_pipeline.processing.relocate import relocate_posts
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=quiet,
+    ) as bar:
+        task = bar.add_task("locating posts again", total=None)
+        return relocate_posts(
+            engine,
+            config=load_processing_config(),
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
 
 
 @index_app.command("rebuild")
