@@ -4,6 +4,8 @@ verification package's: it shows claims and orders too.)"""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -26,10 +28,9 @@ def _engine(database_url: str | None):  # noqa: ANN202
     return make_engine(require_schema(database_url))
 
 
-def process_with_progress(engine, *, limit: int | None = None, quiet: bool = False):  # noqa: ANN001, ANN201
-    """Run processing with a progress bar; returns the ProcessReport."""
-    from clue_pipeline.processing.runner import process_pending
-
+@contextmanager
+def _progress(description: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """A transient progress bar; yields the ``progress(done, total)`` callback that moves it."""
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -39,12 +40,16 @@ def process_with_progress(engine, *, limit: int | None = None, quiet: bool = Fal
         transient=True,
         disable=quiet,
     ) as bar:
-        task = bar.add_task("processing posts", total=None)
-        return process_pending(
-            engine,
-            limit=limit,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+        task = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def process_with_progress(engine, *, limit: int | None = None, quiet: bool = False):  # noqa: ANN001, ANN201
+    """Run processing with a progress bar; returns the ProcessReport."""
+    from clue_pipeline.processing.runner import process_pending
+
+    with _progress("processing posts", quiet) as progress:
+        return process_pending(engine, limit=limit, progress=progress)
 
 
 def report_line(report) -> str:  # noqa: ANN001
@@ -93,21 +98,8 @@ def relocate_with_progress(engine, *, quiet: bool = False):  # noqa: ANN001, ANN
     from clue_pipeline.processing.config import load_processing_config
     from clue_pipeline.processing.relocate import relocate_posts
 
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=quiet,
-    ) as bar:
-        task = bar.add_task("locating posts again", total=None)
-        return relocate_posts(
-            engine,
-            config=load_processing_config(),
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+    with _progress("locating posts again", quiet) as progress:
+        return relocate_posts(engine, config=load_processing_config(), progress=progress)
 
 
 @index_app.command("rebuild")
