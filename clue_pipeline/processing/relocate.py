@@ -20,13 +20,13 @@ from sqlalchemy import Engine, bindparam, func, select, update
 
 from clue_pipeline.processing.config import ProcessingConfig
 from clue_pipeline.processing.context import ProcessingContext
+from clue_pipeline.processing.grouping import PLACE_LEVELS as PLACE_COLUMNS
 from clue_pipeline.storage.db import session_scope
 from clue_pipeline.storage.models import Post, PostAnalysis
 from clue_pipeline.storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-PLACE_COLUMNS = ("district", "street", "road", "community", "landmark")
 CHUNK = 2000
 
 
