@@ -117,9 +117,7 @@ class ClueEligibility:
                 self._times[row.id] = ClueTimes(
                     row.state, row.last_post_at, row.closed_at, row.first_post_at
                 )
-                self.places[row.id] = Place(
-                    row.district, row.street, row.community, row.landmark, row.road
-                )
+                self.places[row.id] = Place.of(row)
 
     def eligible(self, clue_id: int, at: datetime) -> bool:
         """Whether a post of time ``at`` may join the clue (the rule of

@@ -23,6 +23,14 @@ class Place:
     landmark: str | None = None
     road: str | None = None
 
+    @classmethod
+    def of(cls, row: Mapping[str, object] | object) -> Place:
+        """The place of a row with the place columns (a dict, or a row or object with them as
+        attributes): an analysis or a clue."""
+        if isinstance(row, Mapping):
+            return cls(**{level: row[level] for level in PLACE_LEVELS})
+        return cls(**{level: getattr(row, level) for level in PLACE_LEVELS})
+
     def named(self) -> bool:
         """Whether the post names any place at all."""
         return any(getattr(self, level) for level in PLACE_LEVELS)

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, bindparam, func, select, update
 from clue_pipeline.processing.config import ProcessingConfig
 from clue_pipeline.processing.context import ProcessingContext
 from clue_pipeline.processing.grouping import PLACE_LEVELS as PLACE_COLUMNS
+from clue_pipeline.processing.grouping import Place
 from clue_pipeline.storage.db import session_scope
 from clue_pipeline.storage.models import Post, PostAnalysis
 from clue_pipeline.storage.types import utcnow
@@ -81,11 +82,13 @@ def relocate_posts(
             after = rows[-1].post_id
             changes, touched = [], set()
             for row in rows:
-                found = context.locator.locate(row.text or "", row.location_text)
-                place = {c: getattr(found, c) for c in PLACE_COLUMNS}
-                if any(place[c] != getattr(row, c) for c in PLACE_COLUMNS):
+                place = Place.of(context.locator.locate(row.text or "", row.location_text))
+                if place != Place.of(row):
                     changes.append(
-                        {"key": row.post_id, **{f"new_{c}": v for c, v in place.items()}}
+                        {
+                            "key": row.post_id,
+                            **{f"new_{c}": getattr(place, c) for c in PLACE_COLUMNS},
+                        }
                     )
                     if row.clue_id is not None:
                         touched.add(row.clue_id)

@@ -186,21 +186,6 @@ def _eligible_clue_ids(
     return eligible_clue_ids(session, clue_ids, at, config.grouping)
 
 
-def _place_of(analysis: Mapping[str, object] | object) -> Place:
-    """The place of an analysis row (a dict being written, or a row read back)."""
-    if isinstance(analysis, Mapping):
-        return Place(
-            analysis["district"],
-            analysis["street"],
-            analysis["community"],
-            analysis["landmark"],
-            analysis["road"],
-        )
-    return Place(
-        analysis.district, analysis.street, analysis.community, analysis.landmark, analysis.road
-    )
-
-
 def process_pending(
     engine: Engine,
     *,
@@ -438,7 +423,7 @@ def _group(
     assigned: list[tuple[int, int, Place] | None] = []
     decisions: list[Decision] = []
     for i, (post, analysis) in enumerate(items):
-        place = _place_of(analysis)
+        place = Place.of(analysis)
         at = reference_time(post.published_at, post.first_seen_at, now)
 
         def usable(clue_id: int, at: datetime = at) -> bool:
@@ -518,7 +503,7 @@ def _window_neighbours(
                 continue
             place = places.get(other.post_id)
             if place is None:
-                place = places[other.post_id] = _place_of(other)
+                place = places[other.post_id] = Place.of(other)
             neighbours.append(Neighbour(int(pid), other.clue_id, float(sim), place))
             if len(neighbours) == k:
                 return neighbours
