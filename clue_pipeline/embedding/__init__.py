@@ -1,6 +1,7 @@
 """Text embedders for grouping Chinese posts: character n-grams, sentence-transformers
-models (incl. a StaticEmbedding trained locally over characters), head views of them
-(a post's opening), and their weighted combination as one FAISS-indexable vector."""
+models (incl. StaticEmbedding models trained locally over characters or pieces), head
+views of them (a post's opening), and their weighted combination as one FAISS-indexable
+vector."""
 
 from clue_pipeline.embedding.base import TextEmbedder, l2_normalise
 from clue_pipeline.embedding.char_ngram import CharNgramEmbedder
@@ -14,6 +15,7 @@ from clue_pipeline.embedding.static_training import (
     TrainingText,
     as_training_pairs,
     build_char_tokenizer,
+    build_piece_tokenizer,
     train_static_embedder,
 )
 
@@ -28,6 +30,7 @@ __all__ = [
     "TrainingText",
     "as_training_pairs",
     "build_char_tokenizer",
+    "build_piece_tokenizer",
     "l2_normalise",
     "load_embedder",
     "train_static_embedder",

@@ -9,6 +9,8 @@ Accepted specs (paths relative to the project home):
     {"kind": "combined", "length_range": [20, 60],
      "parts": [{..., "weight": 0.2, "long_weight": 0.7}, ...]}   length-adaptive weights
     any model entry with "head_chars": N[, "head_weight": W]  its opening counted in (head.py)
+    a trained model under the project with "tokens": "characters" | "pieces"[, "vocabulary": N]
+        (what `clues embedder train` trains it on; default characters)
 """
 
 from __future__ import annotations
@@ -99,7 +101,13 @@ def _load_model(spec: Mapping[str, Any], kind: object, where: str) -> TextEmbedd
                     f"{where}.model: sentence-transformers model directory {path} does not "
                     "exist; create it with `clues embedder train` (or point to an existing one)"
                 )
+            _check_tokens(spec, path, where)
             model = str(path)
+        elif "tokens" in spec or "vocabulary" in spec:
+            raise ConfigError(
+                f"{where}.tokens: applies to a model the project trains (a directory under the "
+                f"project), not to {model!r}; hint: remove tokens and vocabulary"
+            )
         return SentenceTransformerEmbedder(model)
     if kind == "char_ngram":
         from clue_pipeline.embedding.char_ngram import (
@@ -139,6 +147,36 @@ def _load_model(spec: Mapping[str, Any], kind: object, where: str) -> TextEmbedd
                 )
         return embedder
     raise ConfigError(f"{where}.kind: expected one of {', '.join(KINDS)}, got {kind!r}")
+
+
+def _check_tokens(spec: Mapping[str, Any], path: Path, where: str) -> None:
+    """``tokens`` (and ``vocabulary``) of a trained static model: valid, and what the saved
+    model reads."""
+    from clue_pipeline.embedding.static_training import TOKENIZATIONS, tokenization_of
+
+    tokens = spec.get("tokens", "characters")
+    if tokens not in TOKENIZATIONS:
+        raise ConfigError(
+            f"{where}.tokens: expected one of {', '.join(TOKENIZATIONS)}, got {tokens!r}; "
+            "hint: pieces reads two-character words, characters single characters"
+        )
+    vocabulary = spec.get("vocabulary")
+    if vocabulary is not None:
+        if tokens != "pieces":
+            raise ConfigError(
+                f"{where}.vocabulary: applies to tokens: pieces only; hint: remove it"
+            )
+        if not isinstance(vocabulary, int) or isinstance(vocabulary, bool) or vocabulary < 1000:
+            raise ConfigError(
+                f"{where}.vocabulary: expected an integer >= 1000, got {vocabulary!r}; hint: 8000"
+            )
+    found = tokenization_of(path)
+    if found is not None and found != tokens:
+        raise ConfigError(
+            f"{where}.tokens: the model at {path} reads {found}, the configuration asks for "
+            f"{tokens}; hint: retrain it with `clues embedder train` (or set tokens to the "
+            "model's)"
+        )
 
 
 def _weight(value: Any, where: str, *, positive: bool) -> float:  # noqa: ANN401

@@ -1,4 +1,5 @@
-"""Train a StaticEmbedding sentence-transformers model over character tokens, from scratch.
+"""Train a StaticEmbedding sentence-transformers model over character (or piece) tokens, from
+scratch.
 
 The packaged MiniLM cannot read Chinese. A static embedding (one trained vector per
 character, averaged) learns which characters mean the same thing from the operator's own
@@ -11,6 +12,13 @@ posts in a couple of CPU minutes. Two objectives, summed:
   same-meaning pair should rank above that of every different-meaning pair of the batch. This
   is what ROC-AUC measures, and it teaches the model the near misses (same words, another
   question) that in-batch negatives never show.
+
+The tokens are single characters (``tokens: characters``, the default) or pieces
+(``tokens: pieces``): a Unigram vocabulary of characters and frequent two-character words,
+learned from the same texts, so that "外来务工人员" reads as 外来 / 务工 / 人员 (each text is
+cut into its most likely pieces). A character model knows which characters mean alike; a
+piece model which words do. The two disagree where the other is weak, so an embedder mixes
+both.
 
 The result is a normal sentence-transformers model directory (``SentenceTransformer(path)``
 loads it) that FAISS can index. Characters never seen in training map to ``[UNK]``, whose
@@ -34,7 +42,14 @@ log = logging.getLogger(__name__)
 
 #: one token per CJK character, latin word, digit run or other non-space symbol
 TOKEN_PATTERN = r"[\u3400-\u9fff\uf900-\ufaff]|[a-z]+|[0-9]+|[^\sa-z0-9\u3400-\u9fff\uf900-\ufaff]"
+#: runs of CJK characters (cut into pieces by the Unigram model), latin words, digit runs or
+#: other non-space symbols
+RUN_PATTERN = r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z]+|[0-9]+|[^\sa-z0-9\u3400-\u9fff\uf900-\ufaff]"
 UNKNOWN = "[UNK]"
+#: the token kinds a static model can read (``StaticTrainingSettings.tokens``)
+TOKENIZATIONS = ("characters", "pieces")
+#: the ``tokenizers`` model type each tokenization saves (tokenizer.json "model.type")
+TOKENIZER_MODEL_TYPES = {"characters": "WordLevel", "pieces": "Unigram"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +86,11 @@ class StaticTrainingSettings:
     #: a known different-meaning partner as a third column of the ranking loss
     hard_negatives: bool = True
     seed: int = 13
+    #: "characters" or "pieces" (TOKENIZATIONS)
+    tokens: str = "characters"
+    #: pieces only: the vocabulary size and the longest piece, in characters
+    vocabulary_size: int = 8000
+    max_piece_chars: int = 2
 
 
 def build_char_tokenizer(texts: Iterable[str], min_count: int = 1):  # noqa: ANN201
@@ -92,6 +112,47 @@ def build_char_tokenizer(texts: Iterable[str], min_count: int = 1):  # noqa: ANN
             vocab[token] = len(vocab)
     tokenizer.model = WordLevel(vocab, unk_token=UNKNOWN)
     return tokenizer
+
+
+def build_piece_tokenizer(
+    texts: Iterable[str], vocabulary_size: int = 8000, max_piece_chars: int = 2
+):  # noqa: ANN201
+    """A ``tokenizers.Tokenizer``: NFKC + lowercase, then a Unigram model learned on
+    ``texts`` that cuts each run of CJK characters into its most likely pieces (characters
+    and words of at most ``max_piece_chars``); latin words and digit runs stay whole. Every
+    character of ``texts`` is in the vocabulary, so no text is read as unknown that the
+    training texts could read."""
+    from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers, trainers
+    from tokenizers.models import Unigram
+
+    tokenizer = Tokenizer(Unigram())
+    tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split(Regex(RUN_PATTERN), "isolated")]
+    )
+    trainer = trainers.UnigramTrainer(
+        vocab_size=vocabulary_size,
+        special_tokens=[UNKNOWN],
+        unk_token=UNKNOWN,
+        max_piece_length=max_piece_chars,
+        shrinking_factor=0.75,
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(list(texts), trainer)
+    return tokenizer
+
+
+def tokenization_of(model_dir: str | Path) -> str | None:
+    """The tokenization (TOKENIZATIONS) of a static model saved by ``train_static_embedder``;
+    None when the directory holds no tokenizer this module writes."""
+    import json
+
+    try:
+        data = json.loads((Path(model_dir) / "tokenizer.json").read_text(encoding="utf-8"))
+        model_type = data["model"]["type"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return next((k for k, v in TOKENIZER_MODEL_TYPES.items() if v == model_type), None)
 
 
 def as_training_pairs(pairs: Iterable[Any]) -> list[TrainingPair]:
@@ -197,7 +258,17 @@ def train_static_embedder(
     np.random.seed(settings.seed)
     vocabulary_texts = [t.text for t in items] + [t.title for t in items if t.title]
     vocabulary_texts += [s for p in labelled for s in (p.sentence1, p.sentence2)]
-    tokenizer = build_char_tokenizer(vocabulary_texts, settings.min_token_count)
+    if settings.tokens == "pieces":
+        tokenizer = build_piece_tokenizer(
+            vocabulary_texts, settings.vocabulary_size, settings.max_piece_chars
+        )
+    elif settings.tokens == "characters":
+        tokenizer = build_char_tokenizer(vocabulary_texts, settings.min_token_count)
+    else:
+        raise ClueError(
+            f"static embedder tokens: expected one of {', '.join(TOKENIZATIONS)}, got "
+            f"{settings.tokens!r}"
+        )
     static = StaticEmbedding(tokenizer, embedding_dim=settings.embedding_dim)
     torch.nn.init.normal_(static.embedding.weight, std=0.1)
     unknown = tokenizer.token_to_id(UNKNOWN)
@@ -224,8 +295,9 @@ def train_static_embedder(
     steps_per_epoch = -(-len(per_epoch[0]) // settings.batch_size)
     total = steps_per_epoch * settings.epochs
     log.info(
-        "training static embedder: vocabulary %d, %d ranking pairs/epoch, %d labelled pair "
+        "training static embedder: %s, vocabulary %d, %d ranking pairs/epoch, %d labelled pair "
         "set(s) for CoSENT, hard negatives %s, %d epochs",
+        settings.tokens,
         tokenizer.get_vocab_size(),
         len(per_epoch[0]),
         len(pair_sets),

@@ -1,7 +1,8 @@
 """Train the embedder parts that config/processing.yaml names, from an
-operator's own posts: character n-gram idf, and a character StaticEmbedding
-model for ``sentence_transformers`` parts whose model is a local directory
-under the project (a hub name or the packaged MiniLM is never retrained)."""
+operator's own posts: character n-gram idf, and a StaticEmbedding model (over
+characters, or pieces with ``tokens: pieces``) for ``sentence_transformers`` parts whose
+model is a local directory under the project (a hub name or the packaged MiniLM is never
+retrained)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from clue_pipeline import settings
+from clue_pipeline.embedding.static_training import StaticTrainingSettings, tokenization_of
 from clue_pipeline.errors import ClueError
 
 log = logging.getLogger(__name__)
@@ -82,9 +84,28 @@ def missing_parts(
                     missing.append(part)
             continue
         directory = _trainable_model_dir(part)
-        if directory is not None and not (directory / "modules.json").is_file():
-            missing.append(part)
+        if directory is None:
+            continue
+        if not (directory / "modules.json").is_file():
+            missing.append(part)  # never trained
+        elif tokenization_of(directory) not in (None, part_tokens(part)):
+            missing.append(part)  # trained here on other tokens than configured
     return missing
+
+
+def part_tokens(part: Mapping[str, Any]) -> str:
+    """The tokens a trainable sentence-transformers part reads (``tokens``, default
+    characters)."""
+    return str(part.get("tokens") or "characters")
+
+
+def static_settings(part: Mapping[str, Any]) -> StaticTrainingSettings:
+    """Training settings of a trainable sentence-transformers part: its ``tokens`` and, for
+    pieces, its ``vocabulary`` size."""
+    tokens = part_tokens(part)
+    if tokens == "pieces" and part.get("vocabulary") is not None:
+        return StaticTrainingSettings(tokens=tokens, vocabulary_size=int(part["vocabulary"]))
+    return StaticTrainingSettings(tokens=tokens)
 
 
 def _stored_params(config_path: Path) -> dict | None:
@@ -175,7 +196,11 @@ def train_configured_embedder(
         def step(done: int, total: int, loss: float, name: str = directory.name) -> None:
             say(f"training {name}: step {done}/{total}, loss {loss:.3f}")
 
-        written.append(train_static_embedder(items, labelled, out_dir=directory, progress=step))
+        written.append(
+            train_static_embedder(
+                items, labelled, out_dir=directory, settings=static_settings(part), progress=step
+            )
+        )
     if not written:
         raise ClueError(
             "the configured embedder has no part to train here (a hub model or the packaged "
