@@ -185,8 +185,9 @@ def embedder_train(
     from_db: bool = typer.Option(False, "--from-db", help="Learn from the stored posts too."),
     database_url: str = typer.Option(None, "--database-url", help="Default: CLUES_DATABASE_URL."),
 ) -> None:
-    """Train the character-level embedder(s) named in config/processing.yaml
-    from your own posts, so grouping speaks your platforms' Chinese."""
+    """Train the embedder parts named in config/processing.yaml (character n-grams,
+    static models over characters or pieces) from your own posts, so grouping speaks your
+    platforms' Chinese."""
     from clue_pipeline.embedding.training import train_configured_embedder
 
     texts: list = []
