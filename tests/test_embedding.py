@@ -146,7 +146,11 @@ def test_configured_tokens_are_checked_and_a_change_is_retrained(
 ) -> None:
     import shutil
 
-    from clue_pipeline.embedding.training import missing_parts, static_settings
+    from clue_pipeline.embedding.training import (
+        missing_parts,
+        static_settings,
+        train_configured_embedder,
+    )
 
     shutil.copytree(static_dir, project_home / "var/models/st")
     where = project_home / "var/models/st"
@@ -179,6 +183,14 @@ def test_configured_tokens_are_checked_and_a_change_is_retrained(
         StaticTrainingSettings(tokens="pieces", vocabulary_size=3000)
     )
     assert static_settings(spec) == StaticTrainingSettings()
+    with pytest.raises(ConfigError) as error:
+        static_settings({**spec, "tokens": "pieces", "vocabulary": "many"})
+    assert str(error.value) == (
+        "embedder.vocabulary: expected an integer >= 1000, got 'many'; hint: 8000"
+    )
+    with pytest.raises(ConfigError, match=r"^embedder.tokens: expected one of"):
+        train_configured_embedder(POSTS, spec={**spec, "tokens": "words"})
+    assert load_embedder(spec).dim == 32  # nothing was trained over the model
 
 
 def test_static_embedder_round_trip_and_normalisation(static_dir: Path) -> None:

@@ -152,24 +152,10 @@ def _load_model(spec: Mapping[str, Any], kind: object, where: str) -> TextEmbedd
 def _check_tokens(spec: Mapping[str, Any], path: Path, where: str) -> None:
     """``tokens`` (and ``vocabulary``) of a trained static model: valid, and what the saved
     model reads."""
-    from clue_pipeline.embedding.static_training import TOKENIZATIONS, tokenization_of
+    from clue_pipeline.embedding.static_training import tokenization_of
+    from clue_pipeline.embedding.training import static_settings
 
-    tokens = spec.get("tokens", "characters")
-    if tokens not in TOKENIZATIONS:
-        raise ConfigError(
-            f"{where}.tokens: expected one of {', '.join(TOKENIZATIONS)}, got {tokens!r}; "
-            "hint: pieces reads two-character words, characters single characters"
-        )
-    vocabulary = spec.get("vocabulary")
-    if vocabulary is not None:
-        if tokens != "pieces":
-            raise ConfigError(
-                f"{where}.vocabulary: applies to tokens: pieces only; hint: remove it"
-            )
-        if not isinstance(vocabulary, int) or isinstance(vocabulary, bool) or vocabulary < 1000:
-            raise ConfigError(
-                f"{where}.vocabulary: expected an integer >= 1000, got {vocabulary!r}; hint: 8000"
-            )
+    tokens = static_settings(spec, where).tokens
     found = tokenization_of(path)
     if found is not None and found != tokens:
         raise ConfigError(

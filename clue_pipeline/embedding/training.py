@@ -13,7 +13,7 @@ from typing import Any
 
 from clue_pipeline import settings
 from clue_pipeline.embedding.static_training import StaticTrainingSettings, tokenization_of
-from clue_pipeline.errors import ClueError
+from clue_pipeline.errors import ClueError, ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +99,27 @@ def part_tokens(part: Mapping[str, Any]) -> str:
     return str(part.get("tokens") or "characters")
 
 
-def static_settings(part: Mapping[str, Any]) -> StaticTrainingSettings:
+def static_settings(part: Mapping[str, Any], where: str = "embedder") -> StaticTrainingSettings:
     """Training settings of a trainable sentence-transformers part: its ``tokens`` and, for
-    pieces, its ``vocabulary`` size."""
-    tokens = part_tokens(part)
-    if tokens == "pieces" and part.get("vocabulary") is not None:
-        return StaticTrainingSettings(tokens=tokens, vocabulary_size=int(part["vocabulary"]))
-    return StaticTrainingSettings(tokens=tokens)
+    pieces, its ``vocabulary`` size; ConfigError naming ``where`` when they are wrong."""
+    from clue_pipeline.embedding.static_training import TOKENIZATIONS
+
+    tokens = part.get("tokens", "characters")
+    if tokens not in TOKENIZATIONS:
+        raise ConfigError(
+            f"{where}.tokens: expected one of {', '.join(TOKENIZATIONS)}, got {tokens!r}; "
+            "hint: pieces reads two-character words, characters single characters"
+        )
+    vocabulary = part.get("vocabulary")
+    if vocabulary is None:
+        return StaticTrainingSettings(tokens=tokens)
+    if tokens != "pieces":
+        raise ConfigError(f"{where}.vocabulary: applies to tokens: pieces only; hint: remove it")
+    if not isinstance(vocabulary, int) or isinstance(vocabulary, bool) or vocabulary < 1000:
+        raise ConfigError(
+            f"{where}.vocabulary: expected an integer >= 1000, got {vocabulary!r}; hint: 8000"
+        )
+    return StaticTrainingSettings(tokens=tokens, vocabulary_size=vocabulary)
 
 
 def _stored_params(config_path: Path) -> dict | None:
@@ -169,6 +183,9 @@ def train_configured_embedder(
     )
     grouped = [t for t in posts or () if t and t.strip()]
     lsa_posts = grouped if len(grouped) >= char_ngram.LSA_FEW_POSTS else [t.text for t in items]
+    for part in embedder_parts(spec):  # a wrong setting stops before anything is trained
+        if _trainable_model_dir(part) is not None:
+            static_settings(part)
     written: list[Path] = []
     for part in embedder_parts(spec):
         if part.get("kind") == "char_ngram":
