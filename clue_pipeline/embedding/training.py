@@ -88,15 +88,9 @@ def missing_parts(
             continue
         if not (directory / "modules.json").is_file():
             missing.append(part)  # never trained
-        elif tokenization_of(directory) not in (None, part_tokens(part)):
+        elif tokenization_of(directory) not in (None, static_settings(part).tokens):
             missing.append(part)  # trained here on other tokens than configured
     return missing
-
-
-def part_tokens(part: Mapping[str, Any]) -> str:
-    """The tokens a trainable sentence-transformers part reads (``tokens``, default
-    characters)."""
-    return str(part.get("tokens") or "characters")
 
 
 def static_settings(part: Mapping[str, Any], where: str = "embedder") -> StaticTrainingSettings:
