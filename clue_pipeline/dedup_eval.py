@@ -18,9 +18,17 @@ def pair_similarities(embedder, pairs: Sequence[Pair]) -> np.ndarray:  # noqa: A
     return np.einsum("ij,ij->i", left, right)
 
 
-def evaluate_pairs(embedder, pairs: Sequence[Pair], grouping: GroupingConfig) -> dict[str, Any]:  # noqa: ANN001
+def evaluate_pairs(
+    embedder,  # noqa: ANN001
+    pairs: Sequence[Pair],
+    grouping: GroupingConfig,
+    *,
+    with_counts: bool = False,
+) -> dict[str, Any]:
     """Exactly: ``roc_auc``; ``precision``, ``recall``, ``f1`` at ``auto_merge`` (top level)
-    and under ``auto_merge`` and ``suggest`` for each threshold; ``n``.
+    and under ``auto_merge`` and ``suggest`` for each threshold; ``n``. ``with_counts`` adds
+    ``reached`` to each threshold: how many pairs reach it (with none, precision is
+    undefined and reported as 0).
 
     A pair counts as predicted "same" when its cosine similarity reaches the threshold: what
     grouping does for two posts without place information."""
@@ -37,6 +45,8 @@ def evaluate_pairs(embedder, pairs: Sequence[Pair], grouping: GroupingConfig) ->
             "recall": float(recall),
             "f1": float(f1),
         }
+        if with_counts:
+            per_threshold[name]["reached"] = int(predicted.sum())
     return {
         "roc_auc": float(roc_auc_score(labels, sims)) if len(set(labels)) == 2 else None,
         **per_threshold["auto_merge"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,6 +76,22 @@ def test_eval_classify_without_a_model_uses_the_catalogue(
     assert 0.0 <= metrics["macro_f1"] <= 1.0 and metrics["relevant_recall"] > 0.5
 
 
+def test_labels_are_printed_as_written(home: dict[str, str], tmp_path: Path) -> None:
+    """Labels come from the operator's files: square brackets in them are text, not console
+    markup (which swallows `[b]` and fails on an unmatched `[/...]`)."""
+    data = tmp_path / "labelled.jsonl"
+    rows = [("[b]城建[/b]", "小区门口的路灯坏了一个月"), ("noise", "今天天气不错，出去走走")]
+    data.write_text(
+        "".join(
+            json.dumps({"text": t, "label": label}, ensure_ascii=False) + "\n" for label, t in rows
+        ),
+        encoding="utf-8",
+    )
+    done = clues("eval", "classify", "--data", str(data), env=home)
+    assert done.returncode == 0, done.stderr
+    assert "[b]城建[/b]" in done.stdout
+
+
 def test_bad_labelled_file_is_one_line(home: dict[str, str], tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "路灯不亮"}\n', encoding="utf-8")
@@ -111,3 +128,31 @@ def test_embedder_train_then_eval_dedup(
     for name in ("auto_merge", "suggest"):
         assert set(metrics[name]) == {"precision", "recall", "f1"}
     assert metrics["precision"] == metrics["auto_merge"]["precision"]
+    # read by a person: how many pairs reach each threshold, so that a precision of 0 with
+    # no pair above the threshold is not read as every merge wrong
+    shown = clues("eval", "dedup", "--pairs", str(pairs), env=home)
+    assert shown.returncode == 0, shown.stderr
+    for name in ("auto_merge", "suggest"):
+        line = next(x for x in shown.stdout.splitlines() if x.startswith(f"at {name} "))
+        assert re.search(r": \d pairs reach it; (precision \d\.\d{4}|precision undefined)", line)
+
+
+def test_dedup_counts_the_pairs_that_reach_each_threshold() -> None:
+    from clue_pipeline.dedup_eval import evaluate_pairs
+    from clue_pipeline.embedding.char_ngram import CharNgramEmbedder
+    from clue_pipeline.labelled_data import Pair
+    from clue_pipeline.processing.config import GroupingConfig
+
+    pairs = [
+        Pair("幸福路的路灯坏了", "幸福路的路灯坏了", 1),
+        Pair("幸福路的路灯坏了", "幸福路路灯不亮了", 1),
+        Pair("公司拖欠工资三个月", "河里有死鱼发臭", 0),
+    ]
+    embedder = CharNgramEmbedder.fit([t for p in pairs for t in (p.sentence1, p.sentence2)])
+    metrics = evaluate_pairs(
+        embedder, pairs, GroupingConfig(auto_merge=0.999, suggest=0.3), with_counts=True
+    )
+    assert metrics["auto_merge"]["reached"] == 1 and metrics["auto_merge"]["precision"] == 1.0
+    assert metrics["suggest"]["reached"] == 2 and metrics["suggest"]["recall"] == 1.0
+    nothing = evaluate_pairs(embedder, pairs, GroupingConfig(auto_merge=1.01, suggest=1.01))
+    assert nothing["precision"] == 0.0 and "reached" not in nothing["auto_merge"]

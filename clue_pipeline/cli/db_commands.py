@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from clue_pipeline.cli.app import db_app
 from clue_pipeline.cli.output import console
@@ -16,7 +17,7 @@ def db_upgrade(
 ) -> None:
     """Create or migrate the database schema (Alembic)."""
     url = upgrade(database_url, revision)
-    console.print(f"database at revision [bold]{current_revision(url)}[/]: {_safe(url)}")
+    console.print(f"database at revision [bold]{current_revision(url)}[/]: {escape(_safe(url))}")
 
 
 def _safe(url: str) -> str:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from clue_pipeline.cli.app import app
@@ -85,7 +86,9 @@ def train(
         model = fit(records, progress=lambda message: status.update(message))
     model.save(target)
     labels = sorted({r["label"] for r in records})
-    console.print(f"trained on {len(records)} posts ({', '.join(labels)}); saved to {target}")
+    console.print(
+        escape(f"trained on {len(records)} posts ({', '.join(labels)}); saved to {target}")
+    )
 
 
 def catalogue_classifier():  # noqa: ANN201
@@ -121,11 +124,11 @@ def eval_classify(
     if as_json:
         print(json.dumps(metrics, ensure_ascii=False))
         return
-    console.print(f"model: {source}; {metrics['n']} posts")
+    console.print(escape(f"model: {source}; {metrics['n']} posts"))
     table = Table("label", "precision", "recall", "f1", "support")
     for label, row in sorted(metrics["per_class"].items()):
         table.add_row(
-            label,
+            escape(label),
             f"{row['precision']:.3f}",
             f"{row['recall']:.3f}",
             f"{row['f1']:.3f}",
@@ -156,18 +159,23 @@ def eval_dedup(
     config = load_processing_config()
     context = ProcessingContext.load(config)
     with console.status("embedding pairs"):
-        metrics = evaluate_pairs(context.embedder, read_pairs(pairs), config.grouping)
+        metrics = evaluate_pairs(
+            context.embedder, read_pairs(pairs), config.grouping, with_counts=not as_json
+        )
     if as_json:
         print(json.dumps(metrics, ensure_ascii=False))
         return
-    console.print(f"embedder: {context.embedder.name}; {metrics['n']} pairs")
+    console.print(escape(f"embedder: {context.embedder.name}; {metrics['n']} pairs"))
     auc = metrics["roc_auc"]
     console.print(f"ROC-AUC {'n/a (one label only)' if auc is None else f'{auc:.4f}'}")
     for name in ("auto_merge", "suggest"):
         row = metrics[name]
+        at = f"at {name} ({getattr(config.grouping, name):.3f}): {row['reached']} pairs reach it"
+        if not row["reached"]:
+            console.print(f"{at}; precision undefined (0 in --json), recall 0")
+            continue
         console.print(
-            f"at {name} ({getattr(config.grouping, name):.3f}): precision {row['precision']:.4f} "
-            f"recall {row['recall']:.4f} f1 {row['f1']:.4f}"
+            f"{at}; precision {row['precision']:.4f} recall {row['recall']:.4f} f1 {row['f1']:.4f}"
         )
 
 
@@ -208,7 +216,7 @@ def embedder_train(
             posts=[t.text for t in stored],
         )
     for path in written:
-        console.print(f"saved {path}")
+        console.print(escape(f"saved {path}"))
 
 
 def _texts_of(path: Path):  # noqa: ANN202 - list[TrainingText]

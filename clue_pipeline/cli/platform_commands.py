@@ -79,9 +79,11 @@ def list_platforms(
     console.print(_table(rows))
     silent = [row.name for row in rows if row.silent]
     if silent:
-        console.print(f"[bold red]{len(silent)} silent:[/] {', '.join(silent)}", highlight=False)
+        console.print(
+            f"[bold red]{len(silent)} silent:[/] {escape(', '.join(silent))}", highlight=False
+        )
     if note:
-        console.print(f"[yellow]{note}[/]", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]{escape(note)}[/]", highlight=False, soft_wrap=True)
 
 
 def _read_runs(names: list[str]) -> tuple[dict[str, tuple], str | None]:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from clue_pipeline.cli.app import app
@@ -117,4 +118,4 @@ def index_rebuild(
     path = index_path(engine)
     engine.dispose()
     kind = "HNSW (approximate)" if index.approximate else "exact"
-    console.print(f"index rebuilt: {len(index)} vectors, {kind}, at {path}")
+    console.print(escape(f"index rebuilt: {len(index)} vectors, {kind}, at {path}"))
