@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from clue_pipeline.cli.app import app
-from clue_pipeline.cli.output import console
+from clue_pipeline.cli.output import console, say
 from clue_pipeline.errors import ClueError
 
 eval_app = typer.Typer(
@@ -86,9 +86,7 @@ def train(
         model = fit(records, progress=lambda message: status.update(message))
     model.save(target)
     labels = sorted({r["label"] for r in records})
-    console.print(
-        escape(f"trained on {len(records)} posts ({', '.join(labels)}); saved to {target}")
-    )
+    say(f"trained on {len(records)} posts ({', '.join(labels)}); saved to {target}")
 
 
 def catalogue_classifier():  # noqa: ANN201
@@ -124,11 +122,11 @@ def eval_classify(
     if as_json:
         print(json.dumps(metrics, ensure_ascii=False))
         return
-    console.print(escape(f"model: {source}; {metrics['n']} posts"))
+    say(f"model: {source}; {metrics['n']} posts")
     table = Table("label", "precision", "recall", "f1", "support")
     for label, row in sorted(metrics["per_class"].items()):
         table.add_row(
-            escape(label),
+            Text(label),  # from the operator's file: never markup
             f"{row['precision']:.3f}",
             f"{row['recall']:.3f}",
             f"{row['f1']:.3f}",
@@ -165,7 +163,7 @@ def eval_dedup(
     if as_json:
         print(json.dumps(metrics, ensure_ascii=False))
         return
-    console.print(escape(f"embedder: {context.embedder.name}; {metrics['n']} pairs"))
+    say(f"embedder: {context.embedder.name}; {metrics['n']} pairs")
     auc = metrics["roc_auc"]
     console.print(f"ROC-AUC {'n/a (one label only)' if auc is None else f'{auc:.4f}'}")
     for name in ("auto_merge", "suggest"):
@@ -216,7 +214,7 @@ def embedder_train(
             posts=[t.text for t in stored],
         )
     for path in written:
-        console.print(escape(f"saved {path}"))
+        say(f"saved {path}")
 
 
 def _texts_of(path: Path):  # noqa: ANN202 - list[TrainingText]

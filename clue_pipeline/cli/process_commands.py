@@ -9,11 +9,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from clue_pipeline.cli.app import app
-from clue_pipeline.cli.output import console
+from clue_pipeline.cli.output import console, say
 from clue_pipeline.storage.clues import clue_summaries  # noqa: F401 - clues demo imports it here
 
 index_app = typer.Typer(
@@ -118,4 +117,4 @@ def index_rebuild(
     path = index_path(engine)
     engine.dispose()
     kind = "HNSW (approximate)" if index.approximate else "exact"
-    console.print(escape(f"index rebuilt: {len(index)} vectors, {kind}, at {path}"))
+    say(f"index rebuilt: {len(index)} vectors, {kind}, at {path}")

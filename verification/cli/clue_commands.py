@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
-from clue_pipeline.cli.output import console, error_console
+from clue_pipeline.cli.output import console, error_console, say
 from clue_pipeline.storage.models import Clue
 from verification.cli.common import (
     BY,
@@ -17,7 +17,6 @@ from verification.cli.common import (
     actor_name,
     print_json,
     read,
-    say,
     short,
     when,
 )

@@ -9,11 +9,9 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import typer
-from rich.text import Text
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from clue_pipeline.cli.output import console
 from clue_pipeline.errors import ClueError
 
 T = TypeVar("T")
@@ -82,11 +80,6 @@ def read(database_url: str | None, query: Callable[[Session], T]) -> T:
 
 def print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, default=str))
-
-
-def say(text: str) -> None:
-    """One line of output; scraped text inside is never read as markup."""
-    console.print(Text(text), soft_wrap=True)
 
 
 def short(value: str | None, limit: int = 60) -> str:

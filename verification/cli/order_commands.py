@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
-from clue_pipeline.cli.output import console, error_console
+from clue_pipeline.cli.output import console, error_console, say
 from clue_pipeline.storage.models import WorkOrder
 from verification.cli.common import (
     BY,
@@ -22,7 +22,6 @@ from verification.cli.common import (
     engine_for,
     print_json,
     read,
-    say,
     short,
     when,
 )

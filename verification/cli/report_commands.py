@@ -9,8 +9,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from clue_pipeline.cli.output import console
-from verification.cli.common import DATABASE_URL, JSON, engine_for, print_json, say, short
+from clue_pipeline.cli.output import console, say
+from verification.cli.common import DATABASE_URL, JSON, engine_for, print_json, short
 
 review_app = typer.Typer(help="Reviews of the work done.", no_args_is_help=True)
 

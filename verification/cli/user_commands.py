@@ -9,9 +9,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from clue_pipeline.cli.output import console
+from clue_pipeline.cli.output import console, say
 from clue_pipeline.errors import ClueError
-from verification.cli.common import BY, DATABASE_URL, JSON, act, actor_name, print_json, read, say
+from verification.cli.common import BY, DATABASE_URL, JSON, act, actor_name, print_json, read
 
 users_app = typer.Typer(help="Users of the web UI and API: analysts, supervisors, admins.")
 
