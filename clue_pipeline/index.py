@@ -7,8 +7,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -106,14 +108,27 @@ class VectorIndex:
             return np.zeros(0, dtype=np.int64), np.zeros((0, self.dim), dtype=np.float32)
         return np.array(found, dtype=np.int64), np.vstack(rows).astype(np.float32, copy=False)
 
-    def save(self, path: Path, fingerprint: str) -> None:
+    def save(self, path: Path, fingerprint: str, origin: Mapping[str, str] | None = None) -> None:
+        """Write the index and its metadata; ``origin`` (what built it: the embedder's name,
+        the processing file) is kept in the metadata for `saved_origin`."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         faiss.write_index(self._index, str(tmp))
         tmp.replace(path)
-        meta = {"fingerprint": fingerprint, "dim": self.dim, "count": len(self)}
+        meta: dict[str, Any] = {"fingerprint": fingerprint, "dim": self.dim, "count": len(self)}
         meta["approximate"] = self.approximate
+        meta.update(origin or {})
         path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+
+    @staticmethod
+    def saved_origin(path: Path) -> dict[str, Any] | None:
+        """The metadata saved beside the index at ``path``, or None when there is none (or it
+        cannot be read: the index is a cache, rebuilt when it does not fit)."""
+        try:
+            meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return meta if isinstance(meta, dict) else None
 
     @classmethod
     def load(

@@ -30,7 +30,7 @@ from rich.text import Text
 
 from clue_pipeline import settings
 from clue_pipeline.cli.app import CliRegistry
-from clue_pipeline.cli.output import console
+from clue_pipeline.cli.output import console, say
 from clue_pipeline.errors import ClueError
 from crawlers.result import FAILED, PlatformResult
 
@@ -148,6 +148,12 @@ def process_demo(database_url: str) -> None:
         highlight=False,
         soft_wrap=True,
     )
+    processing_file = os.environ.get(PROCESSING_ENV)
+    if processing_file:
+        say(
+            f"process it again (or `clues index rebuild`) with its settings: "
+            f"{PROCESSING_ENV}={processing_file} CLUES_DATABASE_URL={database_url} clues process"
+        )
     console.print(
         f"work it: CLUES_DATABASE_URL={database_url} clues clue claim --next "
         "(then clues clue show ID, verify or reject, file; see README: Working the queue)",

@@ -358,3 +358,8 @@ def test_clues_demo_stores_every_corpus_post(tmp_path: Path) -> None:
     assert "stored" in done.stdout and "demo posts" in done.stdout
     for name in crawled:
         assert name in done.stdout
+    # its own processing file: printed for the operator, and remembered beside the index
+    demo_processing = ROOT / "config" / "processing.demo.yaml"
+    assert f"CLUES_PROCESSING={demo_processing} CLUES_DATABASE_URL=" in done.stdout
+    meta = json.loads((database.with_name("clues.posts.json")).read_text(encoding="utf-8"))
+    assert meta["processing_file"] == str(demo_processing.resolve())

@@ -196,6 +196,80 @@ def test_a_new_embedder_rebuilds_the_index_and_drops_the_old_vectors(processed) 
     assert {h for _, h in rows} == hashes
 
 
+def _rebuild_from_the_command_line(db_url: str, tmp_path: Path, processing: Path):  # noqa: ANN202
+    env = {
+        **os.environ,
+        "CLUES_DATABASE_URL": db_url,
+        "CLUES_VAR": str(tmp_path / "var"),
+        "CLUES_PROCESSING": str(processing),
+    }
+    code = "from clue_pipeline.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, "index", "rebuild"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_the_index_remembers_the_processing_file_it_was_built_with(
+    processed,  # noqa: ANN001
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A database processed with one processing file (the demo's) and then read with another
+    (the default): the rebuild that cannot load the other file's models names the file to
+    use, and processing warns that it embeds with the other file's embedder."""
+    engine, gold, config, _report = processed
+    from clue_pipeline.index import VectorIndex
+
+    model = tmp_path / "var" / "models" / "char_ngram"
+    demo = tmp_path / "demo.yaml"
+    demo.write_text(f"embedder: {{kind: char_ngram, path: {model}}}\n", encoding="utf-8")
+    default = tmp_path / "default.yaml"
+    missing = tmp_path / "var" / "models" / "other"
+    default.write_text(f"embedder: {{kind: char_ngram, path: {missing}}}\n", encoding="utf-8")
+
+    done = _rebuild_from_the_command_line(db_url, tmp_path, demo)
+    assert done.returncode == 0, done.stderr
+    origin = VectorIndex.saved_origin(index_path(engine))
+    assert origin["processing_file"] == str(demo.resolve())
+    assert origin["embedder"].startswith("char_ngram")
+
+    done = _rebuild_from_the_command_line(db_url, tmp_path, default)
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith(
+        f"create it with `clues embedder train`; this database's index was built with "
+        f"{demo.resolve()}: hint: set CLUES_PROCESSING={demo.resolve()}"
+    ), done.stderr
+    assert "Traceback" not in done.stderr
+
+    some = next(p for p in gold.values() if p.problem)
+    with session_scope(engine) as session:
+        upsert_posts(
+            session,
+            some.platform,
+            [{"external_id": some.id, "url": "http://demo.invalid/x", "text": some.text + "!"}],
+        )
+    monkeypatch.setenv("CLUES_PROCESSING", str(default))
+    with caplog.at_level("WARNING", logger="clue_pipeline.processing.runner"):
+        assert process_pending(engine, config=config, now=NOW).posts == 1
+    assert [r.getMessage() for r in caplog.records] == [
+        f"the index beside this database was built with {demo.resolve()}, this run reads "
+        f"{default}: the posts are embedded by its embedder and the index rebuilt with it; "
+        f"to go on with the other file, set CLUES_PROCESSING={demo.resolve()}"
+    ]
+    # saved with the file it read now: the next run does not warn again
+    assert VectorIndex.saved_origin(index_path(engine))["processing_file"] == str(default.resolve())
+    caplog.clear()
+    monkeypatch.setenv("CLUES_PROCESSING", str(demo))
+    assert process_pending(engine, config=config, now=NOW).posts == 0
+    assert not caplog.records  # nothing to process: nothing checked, trained or said
+
+
 def test_queue_list_json_from_the_command_line(processed, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
     env = {**os.environ, "CLUES_DATABASE_URL": db_url, "CLUES_VAR": str(tmp_path / "var")}
     code = "from clue_pipeline.cli import main; main()"

@@ -11,6 +11,7 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+from clue_pipeline import settings
 from clue_pipeline.cli.app import app
 from clue_pipeline.cli.output import console, say
 from clue_pipeline.storage.clues import clue_summaries  # noqa: F401 - clues demo imports it here
@@ -107,14 +108,28 @@ def index_rebuild(
     database_url: str = typer.Option(None, "--database-url", help="Default: CLUES_DATABASE_URL."),
 ) -> None:
     """Rebuild the FAISS index from the database."""
+    from clue_pipeline.errors import ClueError
     from clue_pipeline.processing.config import load_processing_config
     from clue_pipeline.processing.context import ProcessingContext
-    from clue_pipeline.processing.runner import index_path, rebuild_index
+    from clue_pipeline.processing.runner import index_path, other_processing_file, rebuild_index
 
     engine = _engine(database_url)
-    context = ProcessingContext.load(load_processing_config())
-    index = rebuild_index(engine, context)
-    path = index_path(engine)
-    engine.dispose()
+    try:
+        saved = other_processing_file(engine)
+        context = ProcessingContext.load(load_processing_config())
+        try:
+            index = rebuild_index(engine, context)
+        except ClueError as exc:
+            if saved is None:
+                raise
+            raise ClueError(
+                f"{exc}; this database's index was built with {saved}: hint: set "
+                f"CLUES_PROCESSING={saved}"
+            ) from exc
+        path = index_path(engine)
+    finally:
+        engine.dispose()
+    if saved is not None:
+        say(f"note: the index was built with {saved} before; now with {settings.processing_file()}")
     kind = "HNSW (approximate)" if index.approximate else "exact"
     say(f"index rebuilt: {len(index)} vectors, {kind}, at {path}")

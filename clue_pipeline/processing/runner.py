@@ -90,6 +90,43 @@ def index_path(engine: Engine) -> Path:
     return settings.var_dir() / "index" / f"{key}.posts.faiss"
 
 
+def _index_origin(context: ProcessingContext) -> dict[str, str]:
+    """What builds the index, saved beside it: the embedder and the processing file."""
+    return {
+        "embedder": context.embedder.name,
+        "processing_file": str(settings.processing_file().resolve()),
+    }
+
+
+def other_processing_file(engine: Engine) -> str | None:
+    """The processing file the index beside the database was last saved with, when it is not
+    the one this process reads (``CLUES_PROCESSING``); None when they agree or it is unknown.
+
+    A database made by `clues demo` is processed with the demo's file: read with the default
+    one, its posts would be embedded by other models (trained on them, when missing)."""
+    origin = VectorIndex.saved_origin(index_path(engine)) or {}
+    saved = origin.get("processing_file")
+    if not isinstance(saved, str) or not saved:
+        return None
+    if Path(saved) == settings.processing_file().resolve():
+        return None
+    return saved
+
+
+def warn_other_processing_file(engine: Engine) -> str | None:
+    """Log (and return) a warning when `other_processing_file` finds another file."""
+    saved = other_processing_file(engine)
+    if saved is None:
+        return None
+    message = (
+        f"the index beside this database was built with {saved}, this run reads "
+        f"{settings.processing_file()}: the posts are embedded by its embedder and the index "
+        f"rebuilt with it; to go on with the other file, set CLUES_PROCESSING={saved}"
+    )
+    log.warning(message)
+    return message
+
+
 def _index_settings(config: ProcessingConfig) -> IndexSettings:
     return IndexSettings(
         approximate_above=config.index.approximate_above,
@@ -124,7 +161,7 @@ def rebuild_index(engine: Engine, context: ProcessingContext) -> VectorIndex:
         stale = prune_embedding_cache(session, embedder.fingerprint[:64])
     if stale:
         log.info("embedding cache: %d vectors of earlier embedders deleted", stale)
-    index.save(index_path(engine), embedder.fingerprint)
+    index.save(index_path(engine), embedder.fingerprint, _index_origin(context))
     return index
 
 
@@ -199,7 +236,6 @@ def process_pending(
     started = time.perf_counter()
     config = config or load_processing_config()
     context = context or ProcessingContext.load(config)
-    bootstrap_embedder(engine, config)
     now = now or utcnow()
     report = ProcessReport()
     with session_scope(engine) as session:
@@ -213,6 +249,8 @@ def process_pending(
     if not pending:
         report.seconds = time.perf_counter() - started
         return report
+    warn_other_processing_file(engine)
+    bootstrap_embedder(engine, config)
     pending_ids = [p.id for p in pending]
     times = [reference_time(p.published_at, p.first_seen_at, now) for p in pending]
     index = _load_index(engine, context)
@@ -242,7 +280,7 @@ def process_pending(
             searched.settle(session, eligible)
         if progress is not None:
             progress(min(start + config.batch_size, total), total)
-    index.save(index_path(engine), context.embedder.fingerprint)
+    index.save(index_path(engine), context.embedder.fingerprint, _index_origin(context))
     report.seconds = time.perf_counter() - started
     return report
 
