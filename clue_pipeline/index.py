@@ -118,7 +118,9 @@ class VectorIndex:
         meta: dict[str, Any] = {"fingerprint": fingerprint, "dim": self.dim, "count": len(self)}
         meta["approximate"] = self.approximate
         meta.update(origin or {})
-        path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+        meta_tmp = path.with_suffix(".json.tmp")
+        meta_tmp.write_text(json.dumps(meta), encoding="utf-8")
+        meta_tmp.replace(path.with_suffix(".json"))
 
     @staticmethod
     def saved_origin(path: Path) -> dict[str, Any] | None:
@@ -134,15 +136,31 @@ class VectorIndex:
     def load(
         cls, path: Path, fingerprint: str, dim: int, settings: IndexSettings | None = None
     ) -> VectorIndex | None:
-        """The saved index, or None when missing or built by another model."""
+        """The saved index, or None when missing, built by another model or damaged (a
+        damaged file is logged: the caller rebuilds the index from the database)."""
         meta_path = path.with_suffix(".json")
         if not path.exists() or not meta_path.exists():
             return None
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta = VectorIndex.saved_origin(path)
+        if meta is None:
+            log.warning("index metadata %s is unreadable: the index is rebuilt", meta_path)
+            return None
         if meta.get("fingerprint") != fingerprint or meta.get("dim") != dim:
             return None
         index = cls(dim, settings)
-        index._index = faiss.read_index(str(path))
+        try:
+            index._index = faiss.read_index(str(path))
+        except RuntimeError as exc:
+            log.warning("index %s is unreadable (%s): the index is rebuilt", path, exc)
+            return None
+        if index._index.d != dim:
+            log.warning(
+                "index %s holds vectors of %d dimensions, not %d: rebuilt",
+                path,
+                index._index.d,
+                dim,
+            )
+            return None
         index.approximate = bool(meta.get("approximate"))
         if index.approximate:
             faiss.downcast_index(index._index.index).hnsw.efSearch = index.settings.ef_search

@@ -196,6 +196,40 @@ def test_a_new_embedder_rebuilds_the_index_and_drops_the_old_vectors(processed) 
     assert {h for _, h in rows} == hashes
 
 
+@pytest.mark.parametrize("damaged", ["posts.faiss", "posts.json"])
+def test_a_damaged_index_is_rebuilt_from_the_database(
+    processed,  # noqa: ANN001
+    damaged: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The index is a cache: a truncated index or metadata file (a disk that filled up, a
+    copy cut short) is logged and rebuilt, and processing goes on."""
+    engine, gold, config, _report = processed
+    from clue_pipeline.index import VectorIndex
+    from clue_pipeline.processing.context import ProcessingContext
+
+    path = index_path(engine)
+    target = path.with_suffix("." + damaged.split(".")[1])
+    target.write_bytes(target.read_bytes()[:7])
+    some = next(p for p in gold.values() if p.problem)
+    with session_scope(engine) as session:
+        upsert_posts(
+            session,
+            some.platform,
+            [{"external_id": some.id, "url": "http://demo.invalid/x", "text": some.text + "!"}],
+        )
+    with caplog.at_level("WARNING", logger="clue_pipeline.index"):
+        assert process_pending(engine, config=config, now=NOW).posts == 1
+    assert any(
+        "unreadable" in r.getMessage() and str(target) in r.getMessage() for r in caplog.records
+    )
+    with session_scope(engine) as session:
+        grouped = session.query(PostAnalysis).filter(PostAnalysis.clue_id.is_not(None)).count()
+    embedder = ProcessingContext.load(config).embedder
+    index = VectorIndex.load(path, embedder.fingerprint, embedder.dim)
+    assert index is not None and len(index) == grouped
+
+
 def _rebuild_from_the_command_line(db_url: str, tmp_path: Path, processing: Path):  # noqa: ANN202
     env = {
         **os.environ,
