@@ -293,8 +293,8 @@ def test_the_index_remembers_the_processing_file_it_was_built_with(
         assert process_pending(engine, config=config, now=NOW).posts == 1
     assert [r.getMessage() for r in caplog.records] == [
         f"the index beside this database was built with {demo.resolve()}, this run reads "
-        f"{default}: the posts are embedded by its embedder and the index rebuilt with it; "
-        f"to go on with the other file, set CLUES_PROCESSING={demo.resolve()}"
+        f"{default} (its embedder, thresholds and models); to go on with the other file, "
+        f"set CLUES_PROCESSING={demo.resolve()}"
     ]
     # saved with the file it read now: the next run does not warn again
     assert VectorIndex.saved_origin(index_path(engine))["processing_file"] == str(default.resolve())

@@ -120,8 +120,8 @@ def warn_other_processing_file(engine: Engine) -> str | None:
         return None
     message = (
         f"the index beside this database was built with {saved}, this run reads "
-        f"{settings.processing_file()}: the posts are embedded by its embedder and the index "
-        f"rebuilt with it; to go on with the other file, set CLUES_PROCESSING={saved}"
+        f"{settings.processing_file()} (its embedder, thresholds and models); to go on with "
+        f"the other file, set CLUES_PROCESSING={saved}"
     )
     log.warning(message)
     return message
