@@ -196,6 +196,17 @@ def test_a_new_embedder_rebuilds_the_index_and_drops_the_old_vectors(processed) 
     assert {h for _, h in rows} == hashes
 
 
+def _edit_one_post(engine, gold: dict[str, object]) -> None:  # noqa: ANN001
+    """Change the text of one stored post about a problem: the next run processes it."""
+    some = next(p for p in gold.values() if p.problem)
+    with session_scope(engine) as session:
+        upsert_posts(
+            session,
+            some.platform,
+            [{"external_id": some.id, "url": "http://demo.invalid/x", "text": some.text + "!"}],
+        )
+
+
 @pytest.mark.parametrize("damaged", ["posts.faiss", "posts.json"])
 def test_a_damaged_index_is_rebuilt_from_the_database(
     processed,  # noqa: ANN001
@@ -211,13 +222,7 @@ def test_a_damaged_index_is_rebuilt_from_the_database(
     path = index_path(engine)
     target = path.with_suffix("." + damaged.split(".")[1])
     target.write_bytes(target.read_bytes()[:7])
-    some = next(p for p in gold.values() if p.problem)
-    with session_scope(engine) as session:
-        upsert_posts(
-            session,
-            some.platform,
-            [{"external_id": some.id, "url": "http://demo.invalid/x", "text": some.text + "!"}],
-        )
+    _edit_one_post(engine, gold)
     with caplog.at_level("WARNING", logger="clue_pipeline.index"):
         assert process_pending(engine, config=config, now=NOW).posts == 1
     assert any(
@@ -281,13 +286,7 @@ def test_the_index_remembers_the_processing_file_it_was_built_with(
     ), done.stderr
     assert "Traceback" not in done.stderr
 
-    some = next(p for p in gold.values() if p.problem)
-    with session_scope(engine) as session:
-        upsert_posts(
-            session,
-            some.platform,
-            [{"external_id": some.id, "url": "http://demo.invalid/x", "text": some.text + "!"}],
-        )
+    _edit_one_post(engine, gold)
     monkeypatch.setenv("CLUES_PROCESSING", str(default))
     with caplog.at_level("WARNING", logger="clue_pipeline.processing.runner"):
         assert process_pending(engine, config=config, now=NOW).posts == 1
