@@ -155,7 +155,7 @@ class VectorIndex:
             return None
         if index._index.d != dim:
             log.warning(
-                "index %s holds vectors of %d dimensions, not %d: rebuilt",
+                "index %s holds vectors of %d dimensions, not %d: the index is rebuilt",
                 path,
                 index._index.d,
                 dim,

@@ -113,18 +113,18 @@ def other_processing_file(engine: Engine) -> str | None:
     return saved
 
 
-def warn_other_processing_file(engine: Engine) -> str | None:
-    """Log (and return) a warning when `other_processing_file` finds another file."""
+def _warn_other_processing_file(engine: Engine) -> None:
+    """A warning when `other_processing_file` finds another file."""
     saved = other_processing_file(engine)
-    if saved is None:
-        return None
-    message = (
-        f"the index beside this database was built with {saved}, this run reads "
-        f"{settings.processing_file()} (its embedder, thresholds and models); to go on with "
-        f"the other file, set CLUES_PROCESSING={saved}"
-    )
-    log.warning(message)
-    return message
+    if saved is not None:
+        log.warning(
+            "the index beside this database was built with %s, this run reads %s (its "
+            "embedder, thresholds and models); to go on with the other file, set "
+            "CLUES_PROCESSING=%s",
+            saved,
+            settings.processing_file(),
+            saved,
+        )
 
 
 def _index_settings(config: ProcessingConfig) -> IndexSettings:
@@ -249,7 +249,7 @@ def process_pending(
     if not pending:
         report.seconds = time.perf_counter() - started
         return report
-    warn_other_processing_file(engine)
+    _warn_other_processing_file(engine)
     bootstrap_embedder(engine, config)
     pending_ids = [p.id for p in pending]
     times = [reference_time(p.published_at, p.first_seen_at, now) for p in pending]
