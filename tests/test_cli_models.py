@@ -137,6 +137,50 @@ def test_embedder_train_then_eval_dedup(
         assert re.search(r": \d pairs reach it; (precision \d\.\d{4}|precision undefined)", line)
 
 
+def test_embedder_train_learns_from_analysts_grouping_decisions(
+    home: dict[str, str], tmp_path: Path
+) -> None:
+    from sqlalchemy import select
+    from workflow_data import T0, make_clue
+
+    from clue_pipeline.storage.db import make_engine
+    from clue_pipeline.storage.migrate import upgrade
+    from clue_pipeline.storage.models import CluePost
+    from verification import claims, membership
+    from verification.transactions import transaction
+
+    url = f"sqlite:///{tmp_path / 'clues.db'}"
+    engine = make_engine(upgrade(url))
+    nothing = clues("embedder", "train", "--from-decisions", "--database-url", url, env=home)
+    assert nothing.returncode == 2
+    assert nothing.stderr.strip().splitlines()[-1] == (
+        "error: nothing to learn from; hint: give --data FILE.jsonl or --from-db "
+        "(the database holds no grouping decisions yet)"
+    )
+    with transaction(engine) as session:
+        clue = make_clue(
+            session,
+            ("幸福路的路灯坏了一个多星期，晚上出门一片漆黑",),
+            suggested=("幸福路路灯不亮了，晚上走路很危险", "工地晚上施工太吵，半夜还在打桩"),
+        )
+        seed, lamp, noise = session.scalars(
+            select(CluePost.post_id).where(CluePost.clue_id == clue.id).order_by(CluePost.id)
+        ).all()
+        for row in session.scalars(select(CluePost).where(CluePost.post_id.in_([lamp, noise]))):
+            row.matched_post_id = seed
+        claims.claim(session, clue.id, by="li", now=T0)
+        membership.confirm_duplicates(session, clue.id, [lamp], by="li", now=T0)
+        membership.split(session, clue.id, [noise], by="li", now=T0)
+    engine.dispose()
+    trained = clues("embedder", "train", "--from-decisions", "--database-url", url, env=home)
+    assert trained.returncode == 0, trained.stderr
+    assert (
+        "2 post pairs from analysts' grouping decisions (1 about one problem, 1 about two)"
+        in trained.stdout
+    )
+    assert "saved " in trained.stdout and "static-zh" in trained.stdout
+
+
 def test_dedup_counts_the_pairs_that_reach_each_threshold() -> None:
     from clue_pipeline.dedup_eval import evaluate_pairs
     from clue_pipeline.embedding.char_ngram import CharNgramEmbedder

@@ -141,6 +141,26 @@ def test_a_piece_model_trains_saves_and_says_what_it_reads(
         )
 
 
+def test_too_little_to_learn_from_is_said_not_a_crash(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # one short post (no crops under 16 characters) and one pair: a single training pair,
+    # and the ranking loss needs two in a batch
+    with caplog.at_level("WARNING", logger="clue_pipeline.embedding.static_training"):
+        out = train_static_embedder(
+            ["路灯坏了"],
+            [("路灯坏了", "路灯不亮")],
+            out_dir=tmp_path / "tiny",
+            settings=StaticTrainingSettings(embedding_dim=8, epochs=2),
+        )
+    assert [r.getMessage() for r in caplog.records] == [
+        "static embedder: 1 training pair(s) (titles with bodies, crops of posts of 16 or more "
+        "characters, same-meaning pairs), fewer than 2: nothing to learn; the model is saved "
+        "untrained; hint: give it more posts"
+    ]
+    _unit(SentenceTransformerEmbedder(out).encode(["路灯坏了"]))
+
+
 def test_configured_tokens_are_checked_and_a_change_is_retrained(
     static_dir: Path, project_home: Path
 ) -> None:

@@ -260,6 +260,58 @@ def test_split_refuses_foreign_posts_and_emptying_a_clue(engine) -> None:  # noq
     )
 
 
+def test_grouping_decisions_become_embedder_training_pairs(engine) -> None:  # noqa: ANN001
+    from clue_pipeline.cli.model_commands import decision_pairs
+    from clue_pipeline.storage.grouping_decisions import DecidedPair, decided_pairs
+
+    clue_id = _clue(
+        engine,
+        "红星路路灯坏了",
+        "红星路路灯晚上不亮",
+        suggested=("红星路路灯不亮好几天", "楼下超市鸡蛋打折", "红星路灯杆歪了"),
+    )
+    other = _clue(engine, "红星路口路灯一直不亮")
+    with transaction(engine) as session:
+        seed, auto, lamp, eggs, pole = session.scalars(
+            select(CluePost.post_id).where(CluePost.clue_id == clue_id).order_by(CluePost.id)
+        ).all()
+        other_seed = session.scalars(
+            select(CluePost.post_id).where(CluePost.clue_id == other)
+        ).one()
+        # what processing records: the post each one was matched to
+        for row in session.scalars(select(CluePost).where(CluePost.clue_id == clue_id)):
+            row.matched_post_id = None if row.post_id == seed else seed
+    with transaction(engine) as session:
+        assert decided_pairs(session) == []  # suggestions and auto merges are no decision
+    _do(engine, claims.claim, clue_id, by="alice", now=T0)
+    _do(engine, membership.confirm_duplicates, clue_id, [lamp, pole], by="alice", now=T0)
+    _do(engine, membership.split, clue_id, [eggs], by="alice", now=T0)  # a rejected suggestion
+    _do(engine, membership.split, clue_id, [auto], by="alice", now=T0)  # a wrong auto merge
+    _do(engine, membership.split, clue_id, [pole], by="alice", now=LATER)  # thought better of it
+    _do(engine, membership.merge, other, clue_id, by="alice", now=LATER)
+    with transaction(engine) as session:
+        assert decided_pairs(session) == [
+            DecidedPair(lamp, seed, 1),
+            DecidedPair(eggs, seed, 0),
+            DecidedPair(auto, seed, 0),
+            DecidedPair(pole, seed, 0),  # the latest decision about a pair wins
+            DecidedPair(other_seed, seed, 1),
+        ]
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "absorb")).one()
+        assert event.details["same_problem"] == [[other_seed, seed]]
+    # a confirmation recorded before the audit events carried pairs still counts
+    with transaction(engine) as session:
+        confirm = session.scalars(select(AuditEvent).where(AuditEvent.action == "confirm")).one()
+        confirm.details = {"posts": confirm.details["posts"]}
+    with transaction(engine) as session:
+        assert DecidedPair(lamp, seed, 1) in decided_pairs(session)
+    pairs = decision_pairs(engine.url.render_as_string(hide_password=False))
+    assert [(p.sentence1, p.sentence2, p.label, p.source) for p in pairs][:2] == [
+        ("红星路路灯不亮好几天", "红星路路灯坏了", 1, "analysts"),
+        ("楼下超市鸡蛋打折", "红星路路灯坏了", 0, "analysts"),
+    ]
+
+
 def test_corrections_are_checked_against_catalogue_and_gazetteer(engine) -> None:  # noqa: ANN001
     clue_id = _clue(engine)
     with pytest.raises(InvalidInput) as caught:

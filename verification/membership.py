@@ -11,6 +11,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from clue_pipeline.storage.grouping_decisions import OTHER as OTHER_PROBLEM
+from clue_pipeline.storage.grouping_decisions import SAME as SAME_PROBLEM
 from clue_pipeline.storage.models import Clue, CluePost, PostAnalysis
 from verification import clue_states
 from verification.claims import end_claim_of, require_free
@@ -104,9 +106,11 @@ def confirm_duplicates(
         raise InvalidInput(f"post {listed} of clue {clue.id} is no suggested duplicate")
     for row in rows:
         row.membership = CONFIRMED
-    clue_states.advance(
-        session, clue, "confirm", by=by, now=now, details={"posts": [r.post_id for r in rows]}
-    )
+    details: dict[str, object] = {"posts": [r.post_id for r in rows]}
+    same = [[r.post_id, r.matched_post_id] for r in rows if r.matched_post_id is not None]
+    if same:  # training pairs for the embedder (clue_pipeline.storage.grouping_decisions)
+        details[SAME_PROBLEM] = same
+    clue_states.advance(session, clue, "confirm", by=by, now=now, details=details)
     session.flush()
     return clue
 
@@ -138,15 +142,23 @@ def split(
     session.add(new)
     session.flush()
     moved = [r.post_id for r in rows]
+    # a post split away from the post it was matched to is about another problem: the
+    # embedder learns from it (clue_pipeline.storage.grouping_decisions)
+    apart = [
+        [r.post_id, r.matched_post_id]
+        for r in rows
+        if r.matched_post_id is not None and r.matched_post_id not in moved
+    ]
     for index, row in enumerate(rows):
         row.membership = "seed" if index == 0 else CONFIRMED
         row.similarity = None
         row.matched_post_id = None
     session.flush()
     _move(session, moved, new.id)
-    clue_states.advance(
-        session, clue, "split", by=by, now=now, note=note, details={"posts": moved, "to": new.id}
-    )
+    details: dict[str, object] = {"posts": moved, "to": new.id}
+    if apart:
+        details[OTHER_PROBLEM] = apart
+    clue_states.advance(session, clue, "split", by=by, now=now, note=note, details=details)
     clue_states.created(
         session, new, "split_off", by=by, now=now, note=note, details={"from": clue.id}
     )
@@ -197,6 +209,9 @@ def merge(
             select(CluePost.post_id).where(CluePost.clue_id == clue.id).order_by(CluePost.id)
         )
     )
+    survivor_first = session.scalars(
+        select(CluePost.post_id).where(CluePost.clue_id == survivor.id).order_by(CluePost.id)
+    ).first()
     _move(session, moved, survivor.id)
     # clues merged into this one earlier now point to the survivor as well
     session.execute(
@@ -213,6 +228,11 @@ def merge(
         details={"into": survivor.id, "posts": moved},
     )
     clue.merged_into_id = survivor.id
+    absorbed: dict[str, object] = {"from": clue.id, "posts": moved}
+    if moved and survivor_first is not None:
+        # the first posts of both clues are about one problem: a training pair for the
+        # embedder (clue_pipeline.storage.grouping_decisions)
+        absorbed[SAME_PROBLEM] = [[moved[0], survivor_first]]
     clue.post_count = clue.author_count = clue.platform_count = clue.engagement = 0
     clue_states.advance(
         session,
@@ -221,7 +241,7 @@ def merge(
         by=by,
         now=now,
         note=note,
-        details={"from": clue.id, "posts": moved},
+        details=absorbed,
     )
     refresh(session, {survivor.id}, now)
     session.flush()

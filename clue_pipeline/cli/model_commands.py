@@ -189,11 +189,18 @@ def embedder_train(
         "same-meaning pairs as positives, both labels for the pair ranking loss.",
     ),
     from_db: bool = typer.Option(False, "--from-db", help="Learn from the stored posts too."),
+    from_decisions: bool = typer.Option(
+        False,
+        "--from-decisions",
+        help="Also learn from analysts' grouping decisions in the database: confirmed "
+        "duplicates and merges as same-problem pairs, posts split apart as different ones.",
+    ),
     database_url: str = typer.Option(None, "--database-url", help="Default: CLUES_DATABASE_URL."),
 ) -> None:
     """Train the embedder parts named in config/processing.yaml (character n-grams,
     static models over characters or pieces) from your own posts, so grouping speaks your
     platforms' Chinese."""
+    from clue_pipeline.embedding.static_training import TrainingText
     from clue_pipeline.embedding.training import train_configured_embedder
 
     texts: list = []
@@ -201,11 +208,28 @@ def embedder_train(
         texts += _texts_of(path)
     stored = _texts_from_db(database_url) if from_db else []
     texts += stored
+    decided = decision_pairs(database_url) if from_decisions else []
+    if from_decisions:
+        same = sum(p.label for p in decided)
+        say(
+            f"{len(decided)} post pairs from analysts' grouping decisions "
+            f"({same} about one problem, {len(decided) - same} about two)"
+        )
+        if not from_db:  # the decided posts are texts to learn from as well
+            seen = {t.text for t in texts}
+            for pair in decided:
+                for text in (pair.sentence1, pair.sentence2):
+                    if text not in seen:
+                        seen.add(text)
+                        texts.append(TrainingText(text))
     if not texts:
-        raise ClueError("nothing to learn from; hint: give --data FILE.jsonl or --from-db")
+        raise ClueError(
+            "nothing to learn from; hint: give --data FILE.jsonl or --from-db"
+            + (" (the database holds no grouping decisions yet)" if from_decisions else "")
+        )
     from clue_pipeline.labelled_data import read_pairs
 
-    labelled = [p for path in pairs or [] for p in read_pairs(path)]
+    labelled = [p for path in pairs or [] for p in read_pairs(path)] + decided
     with console.status("training the embedder") as status:
         written = train_configured_embedder(
             texts,
@@ -215,6 +239,40 @@ def embedder_train(
         )
     for path in written:
         say(f"saved {path}")
+
+
+#: the source the analysts' pairs train under (CoSENT compares pairs of one source)
+DECISIONS_SOURCE = "analysts"
+
+
+def decision_pairs(database_url: str | None):  # noqa: ANN201 - list[TrainingPair]
+    """Analysts' grouping decisions as labelled sentence pairs (the latest per pair; see
+    ``storage.grouping_decisions``), source ``analysts``."""
+    from sqlalchemy import select
+
+    from clue_pipeline.embedding.static_training import TrainingPair
+    from clue_pipeline.normalise import normalise
+    from clue_pipeline.storage.db import make_engine, session_scope
+    from clue_pipeline.storage.grouping_decisions import decided_pairs
+    from clue_pipeline.storage.migrate import upgrade
+    from clue_pipeline.storage.models import Post
+
+    engine = make_engine(upgrade(database_url))
+    with session_scope(engine) as session:
+        decided = decided_pairs(session)
+        ids = sorted({p for pair in decided for p in (pair.post_a, pair.post_b)})
+        text_of: dict[int, str] = {}
+        for start in range(0, len(ids), 5000):  # bound the query's parameters
+            rows = session.execute(
+                select(Post.id, Post.title, Post.text).where(Post.id.in_(ids[start : start + 5000]))
+            )
+            text_of.update((i, normalise(title, text).text) for i, title, text in rows)
+    engine.dispose()
+    return [
+        TrainingPair(text_of[p.post_a], text_of[p.post_b], p.label, DECISIONS_SOURCE)
+        for p in decided
+        if text_of.get(p.post_a) and text_of.get(p.post_b)
+    ]
 
 
 def _texts_of(path: Path):  # noqa: ANN202 - list[TrainingText]

@@ -307,6 +307,7 @@ def train_static_embedder(
     started, step = time.monotonic(), 0
     model.train()
     for epoch in range(settings.epochs):
+        loss = None
         epoch_pairs = (
             per_epoch[0]
             if epoch == 0
@@ -346,6 +347,14 @@ def train_static_embedder(
             step += 1
             if progress is not None:
                 progress(step, total, loss.item())
+        if loss is None:  # every batch had fewer than 2 pairs: the ranking loss needs two
+            log.warning(
+                "static embedder: %d training pair(s) (titles with bodies, crops of posts of "
+                "16 or more characters, same-meaning pairs), fewer than 2: nothing to learn; "
+                "the model is saved untrained; hint: give it more posts",
+                len(epoch_pairs),
+            )
+            break
         log.info("epoch %d/%d done, loss %.3f", epoch + 1, settings.epochs, loss.item())
     model.eval()
     out = Path(out_dir)
