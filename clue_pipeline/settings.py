@@ -101,14 +101,19 @@ SETTINGS: tuple[Setting, ...] = (
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
-def get(name: str) -> str:
-    """Value of a setting: its environment variable, else its default."""
+def setting(name: str) -> Setting:
+    """The registered setting called ``name``."""
     try:
-        setting = _BY_NAME[name]
+        return _BY_NAME[name]
     except KeyError:
         known = ", ".join(sorted(_BY_NAME))
         raise KeyError(f"unknown setting {name!r}; known settings: {known}") from None
-    return os.environ.get(setting.env) or setting.default
+
+
+def get(name: str) -> str:
+    """Value of a setting: its environment variable, else its default."""
+    found = setting(name)
+    return os.environ.get(found.env) or found.default
 
 
 def home() -> Path:

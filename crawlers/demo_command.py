@@ -37,6 +37,9 @@ from crawlers.result import FAILED, PlatformResult
 DEMO_PLATFORMS_FILE = "config/platforms.demo.yaml"
 DEMO_PROCESSING_FILE = "config/processing.demo.yaml"
 PROCESSING_ENV = "CLUES_PROCESSING"
+# the demo city's files that processing and the web UI read: a project home without them
+# (`clues demo` run elsewhere) gets this checkout's, as the platforms and processing files do
+DEMO_CITY_SETTINGS = ("catalog_file", "gazetteer_file", "urgency_file", "workflow_file")
 BASE_URL_ENV = "DEMO_BASE_URL"
 BROWSER_MISSING = "browser_missing"
 SAMPLE_POSTS = 3
@@ -79,6 +82,8 @@ def demo(
     if not os.environ.get(PROCESSING_ENV):
         # too few posts to train the sentence model: group on character n-grams
         os.environ[PROCESSING_ENV] = str(demo_processing_file())
+    use_demo_city_files()
+    check_processing_files()
     started = time.monotonic()
     with DemoServer(corpus, port=port) as server, _environment(BASE_URL_ENV, server.base_url):
         console.print(
@@ -148,11 +153,11 @@ def process_demo(database_url: str) -> None:
         highlight=False,
         soft_wrap=True,
     )
-    processing_file = os.environ.get(PROCESSING_ENV)
-    if processing_file:
+    environment = demo_environment()
+    if environment:
         say(
             f"process it again (or `clues index rebuild`) with its settings: "
-            f"{PROCESSING_ENV}={processing_file} CLUES_DATABASE_URL={database_url} clues process"
+            f"{environment} CLUES_DATABASE_URL={database_url} clues process"
         )
     console.print(
         f"work it: CLUES_DATABASE_URL={database_url} clues clue claim --next "
@@ -170,6 +175,35 @@ def demo_platforms_file() -> Path:
 def demo_processing_file() -> Path:
     """``config/processing.demo.yaml`` of the project home, else of this checkout."""
     return _demo_file(DEMO_PROCESSING_FILE)
+
+
+def use_demo_city_files() -> None:
+    """Point each demo city file the project home lacks (and no variable names) at this
+    checkout's copy."""
+    for name in DEMO_CITY_SETTINGS:
+        setting = settings.setting(name)
+        if os.environ.get(setting.env) or settings.resolve_path(setting.default).is_file():
+            continue
+        os.environ[setting.env] = str(_demo_file(setting.default))
+
+
+def demo_environment() -> str:
+    """The variables the demo processed with (its processing file, and the city files it
+    took from this checkout), as ``NAME=value`` words for a command line."""
+    names = [PROCESSING_ENV] + [settings.setting(n).env for n in DEMO_CITY_SETTINGS]
+    return " ".join(f"{name}={os.environ[name]}" for name in names if os.environ.get(name))
+
+
+def check_processing_files() -> None:
+    """Load what processing reads (its settings, the catalogue, the urgency rules, the
+    gazetteer) before the crawl, so that a broken file is said at once, not after it."""
+    from clue_pipeline.processing.config import load_processing_config
+    from clue_pipeline.processing.context import ProcessingContext
+
+    context = ProcessingContext.load(load_processing_config())
+    context.matcher  # noqa: B018 - loads and validates the catalogue
+    context.urgency  # noqa: B018
+    context.locator  # noqa: B018
 
 
 def _demo_file(name: str) -> Path:

@@ -363,3 +363,50 @@ def test_clues_demo_stores_every_corpus_post(tmp_path: Path) -> None:
     assert f"CLUES_PROCESSING={demo_processing} CLUES_DATABASE_URL=" in done.stdout
     meta = json.loads((database.with_name("clues.posts.json")).read_text(encoding="utf-8"))
     assert meta["processing_file"] == str(demo_processing.resolve())
+
+
+def _demo_in(home: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    """`clues demo --no-serve` with ``home`` as the project home, run from inside it."""
+    env = {**os.environ, "CLUES_HOME": str(home), "COLUMNS": "160", "PYTHONPATH": str(ROOT)}
+    for name in ("CLUES_VAR", "CLUES_DATABASE_URL", "DEMO_BASE_URL", "CLUES_PROCESSING"):
+        env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-c", "from clue_pipeline.cli import main; main()", "demo", "--no-serve"],
+        cwd=home,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+
+
+def test_clues_demo_runs_from_a_home_without_config(tmp_path: Path) -> None:
+    """A project home with no config/ (the demo run from anywhere) processes with this
+    checkout's demo city files and prints them for the next command."""
+    home = tmp_path / "home"
+    home.mkdir()
+    done = _demo_in(home, tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "processed 331 posts" in done.stdout
+    for name, file in (
+        ("CLUES_PROCESSING", "processing.demo.yaml"),
+        ("CLUES_CATALOG", "catalog.yaml"),
+        ("CLUES_GAZETTEER", "gazetteer.yaml"),
+        ("CLUES_URGENCY", "urgency.yaml"),
+        ("CLUES_WORKFLOW", "workflow.yaml"),
+    ):
+        assert f"{name}={ROOT / 'config' / file} " in done.stdout, name
+    assert (home / "var" / "demo" / "clues.db").is_file()
+
+
+def test_clues_demo_says_a_broken_catalogue_before_crawling(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "catalog.yaml").write_text("categories: []\n", encoding="utf-8")
+    done = _demo_in(home, tmp_path)
+    assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "error: " in done.stdout + done.stderr
+    assert f"{home / 'config' / 'catalog.yaml'}: categories" in done.stdout + done.stderr
+    assert "demo platforms of" not in done.stdout  # nothing was served or crawled
+    assert "CLUES_CATALOG" not in done.stdout
