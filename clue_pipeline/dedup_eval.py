@@ -24,6 +24,7 @@ def evaluate_pairs(
     grouping: GroupingConfig,
     *,
     with_counts: bool = False,
+    adjustments: Sequence[float] | None = None,
 ) -> dict[str, Any]:
     """Exactly: ``roc_auc``; ``precision``, ``recall``, ``f1`` at ``auto_merge`` (top level)
     and under ``auto_merge`` and ``suggest`` for each threshold; ``n``. ``with_counts`` adds
@@ -31,9 +32,13 @@ def evaluate_pairs(
     undefined and reported as 0).
 
     A pair counts as predicted "same" when its cosine similarity reaches the threshold: what
-    grouping does for two posts without place information."""
+    grouping does for two posts without place information. ``adjustments`` (one per pair)
+    are added to the similarities first: the place adjustments grouping adds for posts whose
+    places are known."""
     labels = np.array([p.label for p in pairs])
     sims = pair_similarities(embedder, pairs)
+    if adjustments is not None:
+        sims = sims + np.asarray(adjustments, dtype=sims.dtype)
     per_threshold = {}
     for name in ("auto_merge", "suggest"):
         predicted = sims >= getattr(grouping, name)

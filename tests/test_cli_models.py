@@ -137,26 +137,27 @@ def test_embedder_train_then_eval_dedup(
         assert re.search(r": \d pairs reach it; (precision \d\.\d{4}|precision undefined)", line)
 
 
-def test_embedder_train_learns_from_analysts_grouping_decisions(
-    home: dict[str, str], tmp_path: Path
-) -> None:
+def _empty_database(tmp_path: Path) -> str:
+    from clue_pipeline.storage.db import make_engine
+    from clue_pipeline.storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'clues.db'}"
+    make_engine(upgrade(url)).dispose()
+    return url
+
+
+def _decide(url: str) -> None:
+    """One analyst confirms a suggested duplicate (the same broken lamp) and splits another
+    post (night-time building noise) away from the clue: two decided pairs."""
     from sqlalchemy import select
     from workflow_data import T0, make_clue
 
     from clue_pipeline.storage.db import make_engine
-    from clue_pipeline.storage.migrate import upgrade
     from clue_pipeline.storage.models import CluePost
     from verification import claims, membership
     from verification.transactions import transaction
 
-    url = f"sqlite:///{tmp_path / 'clues.db'}"
-    engine = make_engine(upgrade(url))
-    nothing = clues("embedder", "train", "--from-decisions", "--database-url", url, env=home)
-    assert nothing.returncode == 2
-    assert nothing.stderr.strip().splitlines()[-1] == (
-        "error: nothing to learn from; hint: give --data FILE.jsonl or --from-db "
-        "(the database holds no grouping decisions yet)"
-    )
+    engine = make_engine(url)
     with transaction(engine) as session:
         clue = make_clue(
             session,
@@ -172,13 +173,73 @@ def test_embedder_train_learns_from_analysts_grouping_decisions(
         membership.confirm_duplicates(session, clue.id, [lamp], by="li", now=T0)
         membership.split(session, clue.id, [noise], by="li", now=T0)
     engine.dispose()
+
+
+DECIDED = "2 post pairs from analysts' grouping decisions (1 about one problem, 1 about two)"
+
+
+def test_embedder_train_learns_from_analysts_grouping_decisions(
+    home: dict[str, str], tmp_path: Path
+) -> None:
+    url = _empty_database(tmp_path)
+    nothing = clues("embedder", "train", "--from-decisions", "--database-url", url, env=home)
+    assert nothing.returncode == 2
+    assert nothing.stderr.strip().splitlines()[-1] == (
+        "error: nothing to learn from; hint: give --data FILE.jsonl or --from-db "
+        "(the database holds no grouping decisions yet)"
+    )
+    _decide(url)
     trained = clues("embedder", "train", "--from-decisions", "--database-url", url, env=home)
     assert trained.returncode == 0, trained.stderr
-    assert (
-        "2 post pairs from analysts' grouping decisions (1 about one problem, 1 about two)"
-        in trained.stdout
-    )
+    assert DECIDED in trained.stdout
     assert "saved " in trained.stdout and "static-zh" in trained.stdout
+
+
+def test_eval_dedup_scores_the_analysts_grouping_decisions(
+    home: dict[str, str], labelled: Path, tmp_path: Path
+) -> None:
+    """The thresholds measured on the operator's own posts: the pairs analysts decided."""
+    env = {**home, "CLUES_PROCESSING": str(ROOT / "config" / "processing.demo.yaml")}
+    url = _empty_database(tmp_path)
+    trained = clues("embedder", "train", "--data", str(labelled), env=env)
+    assert trained.returncode == 0, trained.stderr
+    neither = clues("eval", "dedup", "--json", env=env)
+    assert neither.returncode == 2
+    assert neither.stderr.strip().splitlines()[-1] == (
+        "error: nothing to score; hint: give --pairs FILE or --from-decisions"
+    )
+    undecided = clues("eval", "dedup", "--from-decisions", "--database-url", url, env=env)
+    assert undecided.returncode == 2
+    assert undecided.stderr.strip().splitlines()[-1] == (
+        "error: the database holds no grouping decisions yet; hint: analysts confirm "
+        "suggested duplicates, merge and split clues (`clues clue confirm|merge|split`)"
+    )
+    _decide(url)
+    done = clues("eval", "dedup", "--from-decisions", "--database-url", url, "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads(done.stdout)
+    assert metrics["n"] == 2 and metrics["roc_auc"] == 1.0
+    assert set(metrics) == {"roc_auc", "precision", "recall", "f1", "auto_merge", "suggest", "n"}
+    shown = clues("eval", "dedup", "--from-decisions", "--database-url", url, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert DECIDED in shown.stdout and "; 2 pairs" in shown.stdout
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text(
+        "sentence1\tsentence2\tlabel\n公司拖欠工资三个月\t老板三个月没发工资\t1\n", encoding="utf-8"
+    )
+    both = clues(
+        "eval",
+        "dedup",
+        "--pairs",
+        str(pairs),
+        "--from-decisions",
+        "--database-url",
+        url,
+        "--json",
+        env=env,
+    )
+    assert both.returncode == 0, both.stderr
+    assert json.loads(both.stdout)["n"] == 3
 
 
 def test_dedup_counts_the_pairs_that_reach_each_threshold() -> None:
@@ -198,5 +259,14 @@ def test_dedup_counts_the_pairs_that_reach_each_threshold() -> None:
     )
     assert metrics["auto_merge"]["reached"] == 1 and metrics["auto_merge"]["precision"] == 1.0
     assert metrics["suggest"]["reached"] == 2 and metrics["suggest"]["recall"] == 1.0
+    # the place adjustments of grouping, one per pair, move the pairs they are given for
+    closer = evaluate_pairs(
+        embedder,
+        pairs,
+        GroupingConfig(auto_merge=0.999, suggest=0.3),
+        with_counts=True,
+        adjustments=[0.0, 1.0, 0.0],
+    )
+    assert closer["auto_merge"]["reached"] == 2 and closer["auto_merge"]["recall"] == 1.0
     nothing = evaluate_pairs(embedder, pairs, GroupingConfig(auto_merge=1.01, suggest=1.01))
     assert nothing["precision"] == 0.0 and "reached" not in nothing["auto_merge"]

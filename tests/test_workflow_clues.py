@@ -261,7 +261,8 @@ def test_split_refuses_foreign_posts_and_emptying_a_clue(engine) -> None:  # noq
 
 
 def test_grouping_decisions_become_embedder_training_pairs(engine) -> None:  # noqa: ANN001
-    from clue_pipeline.cli.model_commands import decision_pairs
+    from clue_pipeline.cli.model_commands import decided_posts, decision_pairs
+    from clue_pipeline.processing.grouping import Place
     from clue_pipeline.storage.grouping_decisions import DecidedPair, decided_pairs
 
     clue_id = _clue(
@@ -310,6 +311,15 @@ def test_grouping_decisions_become_embedder_training_pairs(engine) -> None:  # n
         ("红星路路灯不亮好几天", "红星路路灯坏了", 1, "analysts"),
         ("楼下超市鸡蛋打折", "红星路路灯坏了", 0, "analysts"),
     ]
+    # what `clues eval dedup --from-decisions` scores: the texts with the posts' places
+    decided = decided_posts(engine.url.render_as_string(hide_password=False))
+    with transaction(engine) as session:
+        place_of = {a.post_id: Place.of(a) for a in session.scalars(select(PostAnalysis))}
+    assert [(d.place_a, d.place_b) for d in decided][:2] == [
+        (place_of[lamp], place_of[seed]),
+        (place_of[eggs], place_of[seed]),
+    ]
+    assert decided[0].text_a == pairs[0].sentence1 and decided[0].label == 1
 
 
 def test_corrections_are_checked_against_catalogue_and_gazetteer(engine) -> None:  # noqa: ANN001

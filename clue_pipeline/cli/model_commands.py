@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -12,6 +14,9 @@ from rich.text import Text
 from clue_pipeline.cli.app import app
 from clue_pipeline.cli.output import console, say
 from clue_pipeline.errors import ClueError
+
+if TYPE_CHECKING:
+    from clue_pipeline.processing.grouping import Place
 
 eval_app = typer.Typer(
     help="Measure classification and dedup on labelled data.", no_args_is_help=True
@@ -144,21 +149,54 @@ def eval_classify(
 @eval_app.command("dedup")
 def eval_dedup(
     pairs: Path = typer.Option(
-        ..., "--pairs", help="TSV (sentence1, sentence2, label) or JSON lines."
+        None, "--pairs", help="TSV (sentence1, sentence2, label) or JSON lines."
     ),
+    from_decisions: bool = typer.Option(
+        False,
+        "--from-decisions",
+        help="Score the analysts' grouping decisions in the database too: confirmed "
+        "duplicates and merges as same-problem pairs, posts split apart as different ones "
+        "(with the place adjustments grouping adds).",
+    ),
+    database_url: str = typer.Option(None, "--database-url", help="Default: CLUES_DATABASE_URL."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """ROC-AUC and precision/recall/F1 at the configured thresholds."""
     from clue_pipeline.dedup_eval import evaluate_pairs
-    from clue_pipeline.labelled_data import read_pairs
+    from clue_pipeline.labelled_data import Pair, read_pairs
     from clue_pipeline.processing.config import load_processing_config
     from clue_pipeline.processing.context import ProcessingContext
+    from clue_pipeline.processing.grouping import place_adjustment
 
+    if pairs is None and not from_decisions:
+        raise ClueError("nothing to score; hint: give --pairs FILE or --from-decisions")
     config = load_processing_config()
+    scored = read_pairs(pairs) if pairs is not None else []
+    adjustments = [0.0] * len(scored)
+    if from_decisions:
+        decided = decided_posts(database_url)
+        if not decided:
+            raise ClueError(
+                "the database holds no grouping decisions yet; hint: analysts confirm "
+                "suggested duplicates, merge and split clues (`clues clue confirm|merge|split`)"
+            )
+        for one in decided:
+            scored.append(Pair(one.text_a, one.text_b, one.label, DECISIONS_SOURCE))
+            adjustments.append(place_adjustment(one.place_a, one.place_b, config.grouping))
+        if not as_json:
+            same = sum(one.label for one in decided)
+            say(
+                f"{len(decided)} post pairs from analysts' grouping decisions "
+                f"({same} about one problem, {len(decided) - same} about two)"
+            )
     context = ProcessingContext.load(config)
     with console.status("embedding pairs"):
         metrics = evaluate_pairs(
-            context.embedder, read_pairs(pairs), config.grouping, with_counts=not as_json
+            context.embedder,
+            scored,
+            config.grouping,
+            with_counts=not as_json,
+            adjustments=adjustments,
         )
     if as_json:
         print(json.dumps(metrics, ensure_ascii=False))
@@ -245,33 +283,67 @@ def embedder_train(
 DECISIONS_SOURCE = "analysts"
 
 
-def decision_pairs(database_url: str | None):  # noqa: ANN201 - list[TrainingPair]
-    """Analysts' grouping decisions as labelled sentence pairs (the latest per pair; see
-    ``storage.grouping_decisions``), source ``analysts``."""
+@dataclass(frozen=True)
+class DecidedPosts:
+    """One analysts' grouping decision with what grouping reads of its two posts: their
+    normalised texts and places; ``label`` 1 = about one problem."""
+
+    text_a: str
+    text_b: str
+    label: int
+    place_a: Place
+    place_b: Place
+
+
+def decided_posts(database_url: str | None) -> list[DecidedPosts]:
+    """The analysts' grouping decisions (the latest per pair; see
+    ``storage.grouping_decisions``) whose two posts both have a text."""
     from sqlalchemy import select
 
-    from clue_pipeline.embedding.static_training import TrainingPair
     from clue_pipeline.normalise import normalise
+    from clue_pipeline.processing.grouping import PLACE_LEVELS, Place
     from clue_pipeline.storage.db import make_engine, session_scope
     from clue_pipeline.storage.grouping_decisions import decided_pairs
     from clue_pipeline.storage.migrate import upgrade
-    from clue_pipeline.storage.models import Post
+    from clue_pipeline.storage.models import Post, PostAnalysis
 
     engine = make_engine(upgrade(database_url))
     with session_scope(engine) as session:
         decided = decided_pairs(session)
         ids = sorted({p for pair in decided for p in (pair.post_a, pair.post_b)})
         text_of: dict[int, str] = {}
+        place_of: dict[int, Place] = {}
         for start in range(0, len(ids), 5000):  # bound the query's parameters
-            rows = session.execute(
-                select(Post.id, Post.title, Post.text).where(Post.id.in_(ids[start : start + 5000]))
-            )
+            chunk = ids[start : start + 5000]
+            rows = session.execute(select(Post.id, Post.title, Post.text).where(Post.id.in_(chunk)))
             text_of.update((i, normalise(title, text).text) for i, title, text in rows)
+            places = session.execute(
+                select(
+                    PostAnalysis.post_id, *(getattr(PostAnalysis, n) for n in PLACE_LEVELS)
+                ).where(PostAnalysis.post_id.in_(chunk))
+            )
+            place_of.update((row.post_id, Place.of(row)) for row in places)
     engine.dispose()
     return [
-        TrainingPair(text_of[p.post_a], text_of[p.post_b], p.label, DECISIONS_SOURCE)
+        DecidedPosts(
+            text_of[p.post_a],
+            text_of[p.post_b],
+            p.label,
+            place_of.get(p.post_a, Place()),
+            place_of.get(p.post_b, Place()),
+        )
         for p in decided
         if text_of.get(p.post_a) and text_of.get(p.post_b)
+    ]
+
+
+def decision_pairs(database_url: str | None):  # noqa: ANN201 - list[TrainingPair]
+    """Analysts' grouping decisions as labelled sentence pairs, source ``analysts``."""
+    from clue_pipeline.embedding.static_training import TrainingPair
+
+    return [
+        TrainingPair(one.text_a, one.text_b, one.label, DECISIONS_SOURCE)
+        for one in decided_posts(database_url)
     ]
 
 
