@@ -28,6 +28,12 @@ def clues(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+def refusal(done: subprocess.CompletedProcess[str]) -> str:
+    """The one error line of a command that refused (exit code 2)."""
+    assert done.returncode == 2, done.stdout + done.stderr
+    return done.stderr.strip().splitlines()[-1]
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> dict[str, str]:
     return {"CLUES_VAR": str(tmp_path / "var"), "HF_HUB_OFFLINE": "1"}
@@ -183,8 +189,7 @@ def test_embedder_train_learns_from_analysts_grouping_decisions(
 ) -> None:
     url = _empty_database(tmp_path)
     nothing = clues("embedder", "train", "--from-decisions", "--database-url", url, env=home)
-    assert nothing.returncode == 2
-    assert nothing.stderr.strip().splitlines()[-1] == (
+    assert refusal(nothing) == (
         "error: nothing to learn from; hint: give --data FILE.jsonl or --from-db "
         "(the database holds no grouping decisions yet)"
     )
@@ -204,13 +209,11 @@ def test_eval_dedup_scores_the_analysts_grouping_decisions(
     trained = clues("embedder", "train", "--data", str(labelled), env=env)
     assert trained.returncode == 0, trained.stderr
     neither = clues("eval", "dedup", "--json", env=env)
-    assert neither.returncode == 2
-    assert neither.stderr.strip().splitlines()[-1] == (
+    assert refusal(neither) == (
         "error: nothing to score; hint: give --pairs FILE or --from-decisions"
     )
     undecided = clues("eval", "dedup", "--from-decisions", "--database-url", url, env=env)
-    assert undecided.returncode == 2
-    assert undecided.stderr.strip().splitlines()[-1] == (
+    assert refusal(undecided) == (
         "error: the database holds no grouping decisions yet; hint: analysts confirm "
         "suggested duplicates, merge and split clues (`clues clue confirm|merge|split`)"
     )

@@ -295,15 +295,7 @@ def test_clues_demo_stores_every_corpus_post(tmp_path: Path) -> None:
     env = {**os.environ, "CLUES_VAR": str(tmp_path / "var"), "COLUMNS": "160"}
     env.pop("CLUES_DATABASE_URL", None)
     env.pop("DEMO_BASE_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-c", "from clue_pipeline.cli import main; main()", "demo", "--no-serve"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=280,
-        check=False,
-    )
+    done = _demo(env, ROOT)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     database = tmp_path / "var" / "demo" / "clues.db"
     assert database.exists()
@@ -365,14 +357,11 @@ def test_clues_demo_stores_every_corpus_post(tmp_path: Path) -> None:
     assert meta["processing_file"] == str(demo_processing.resolve())
 
 
-def _demo_in(home: Path, tmp_path: Path) -> subprocess.CompletedProcess:
-    """`clues demo --no-serve` with ``home`` as the project home, run from inside it."""
-    env = {**os.environ, "CLUES_HOME": str(home), "COLUMNS": "160", "PYTHONPATH": str(ROOT)}
-    for name in ("CLUES_VAR", "CLUES_DATABASE_URL", "DEMO_BASE_URL", "CLUES_PROCESSING"):
-        env.pop(name, None)
+def _demo(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    """`clues demo --no-serve` in a subprocess."""
     return subprocess.run(
         [sys.executable, "-c", "from clue_pipeline.cli import main; main()", "demo", "--no-serve"],
-        cwd=home,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -381,12 +370,20 @@ def _demo_in(home: Path, tmp_path: Path) -> subprocess.CompletedProcess:
     )
 
 
+def _demo_in(home: Path) -> subprocess.CompletedProcess:
+    """`clues demo --no-serve` with ``home`` as the project home, run from inside it."""
+    env = {**os.environ, "CLUES_HOME": str(home), "COLUMNS": "160", "PYTHONPATH": str(ROOT)}
+    for name in ("CLUES_VAR", "CLUES_DATABASE_URL", "DEMO_BASE_URL", "CLUES_PROCESSING"):
+        env.pop(name, None)
+    return _demo(env, home)
+
+
 def test_clues_demo_runs_from_a_home_without_config(tmp_path: Path) -> None:
     """A project home with no config/ (the demo run from anywhere) processes with this
     checkout's demo city files and prints them for the next command."""
     home = tmp_path / "home"
     home.mkdir()
-    done = _demo_in(home, tmp_path)
+    done = _demo_in(home)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "processed 331 posts" in done.stdout
     for name, file in (
@@ -404,7 +401,7 @@ def test_clues_demo_says_a_broken_catalogue_before_crawling(tmp_path: Path) -> N
     home = tmp_path / "home"
     (home / "config").mkdir(parents=True)
     (home / "config" / "catalog.yaml").write_text("categories: []\n", encoding="utf-8")
-    done = _demo_in(home, tmp_path)
+    done = _demo_in(home)
     assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-3000:]
     assert "error: " in done.stdout + done.stderr
     assert f"{home / 'config' / 'catalog.yaml'}: categories" in done.stdout + done.stderr
