@@ -54,6 +54,7 @@ def test_train_then_eval_classify_json(home: dict[str, str], labelled: Path) -> 
     assert trained.returncode == 0, trained.stderr
     assert "saved to" in trained.stdout
     assert (Path(home["CLUES_VAR"]) / "models" / "classifier" / "metadata.json").exists()
+    assert "warning" not in trained.stdout  # every label is a category of the catalogue
     done = clues("eval", "classify", "--data", str(labelled), "--json", env=home)
     assert done.returncode == 0, done.stderr
     metrics = json.loads(done.stdout)
@@ -273,3 +274,23 @@ def test_dedup_counts_the_pairs_that_reach_each_threshold() -> None:
     assert closer["auto_merge"]["reached"] == 2 and closer["auto_merge"]["recall"] == 1.0
     nothing = evaluate_pairs(embedder, pairs, GroupingConfig(auto_merge=1.01, suggest=1.01))
     assert nothing["precision"] == 0.0 and "reached" not in nothing["auto_merge"]
+
+
+def test_train_warns_of_labels_that_are_no_category_of_the_catalogue(
+    home: dict[str, str], labelled: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "more.jsonl"
+    data.write_text(
+        labelled.read_text(encoding="utf-8")
+        + json.dumps({"text": "小区门口的路灯坏了好几天", "label": "城乡建筑"}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    trained = clues("train", "--data", str(data), env=home)
+    assert trained.returncode == 0, trained.stderr
+    catalogue = ROOT / "config" / "catalog.yaml"
+    assert (
+        f"warning: 1 label(s) are no category of {catalogue}: 城乡建筑; posts classified so "
+        "take their item and department from the whole catalogue; hint: label with the "
+        "catalogue's category names (or add the category to the catalogue)"
+    ) in trained.stdout

@@ -86,12 +86,32 @@ def train(
         records += found
     if not records:
         raise ClueError("nothing to train on; hint: give --data FILE.jsonl or --from-decisions")
+    _warn_of_labels_outside_the_catalogue({r["label"] for r in records})
     target = _model_dir(out)
     with console.status("training") as status:
         model = fit(records, progress=lambda message: status.update(message))
     model.save(target)
     labels = sorted({r["label"] for r in records})
     say(f"trained on {len(records)} posts ({', '.join(labels)}); saved to {target}")
+
+
+def _warn_of_labels_outside_the_catalogue(labels: set[str]) -> None:
+    """A label that is no category of the catalogue (a typo, another board's class) still
+    trains, but its posts then take their item and department from the whole catalogue."""
+    from clue_pipeline import settings
+    from clue_pipeline.catalog import load_catalog
+    from clue_pipeline.classify.model import NOISE_LABEL
+
+    file = settings.catalog_file()
+    known = {category.name for category in load_catalog(file).categories}
+    unknown = sorted(labels - known - {NOISE_LABEL})
+    if unknown:
+        say(
+            f"warning: {len(unknown)} label(s) are no category of {file}: "
+            f"{', '.join(unknown)}; posts classified so take their item and department from "
+            "the whole catalogue; hint: label with the catalogue's category names (or add "
+            "the category to the catalogue)"
+        )
 
 
 def catalogue_classifier():  # noqa: ANN201
