@@ -148,22 +148,18 @@ def process_demo(database_url: str) -> None:
             style="bold red" if row["urgent"] else None,
         )
     console.print(table)
-    console.print(
-        f"the whole queue: CLUES_DATABASE_URL={database_url} clues queue list",
-        highlight=False,
-        soft_wrap=True,
-    )
+    city = demo_environment(processing=False)  # the checkout's city files, if the home lacks them
+    database = f"{city} CLUES_DATABASE_URL={database_url}".strip()
+    say(f"the whole queue: {database} clues queue list")
     environment = demo_environment()
     if environment:
         say(
             f"process it again (or `clues index rebuild`) with its settings: "
             f"{environment} CLUES_DATABASE_URL={database_url} clues process"
         )
-    console.print(
-        f"work it: CLUES_DATABASE_URL={database_url} clues clue claim --next "
-        "(then clues clue show ID, verify or reject, file; see README: Working the queue)",
-        highlight=False,
-        soft_wrap=True,
+    say(
+        f"work it: {database} clues clue claim --next "
+        "(then clues clue show ID, verify or reject, file; see README: Working the queue)"
     )
 
 
@@ -187,10 +183,12 @@ def use_demo_city_files() -> None:
         os.environ[setting.env] = str(_demo_file(setting.default))
 
 
-def demo_environment() -> str:
-    """The variables the demo processed with (its processing file, and the city files it
-    took from this checkout), as ``NAME=value`` words for a command line."""
-    names = [PROCESSING_ENV] + [settings.setting(n).env for n in DEMO_CITY_SETTINGS]
+def demo_environment(*, processing: bool = True) -> str:
+    """The variables the demo processed with (its processing file unless not
+    ``processing``, and the city files it took from this checkout), as ``NAME=value`` words
+    for a command line."""
+    names = [PROCESSING_ENV] if processing else []
+    names += [settings.setting(n).env for n in DEMO_CITY_SETTINGS]
     return " ".join(f"{name}={os.environ[name]}" for name in names if os.environ.get(name))
 
 

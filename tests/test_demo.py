@@ -386,14 +386,20 @@ def test_clues_demo_runs_from_a_home_without_config(tmp_path: Path) -> None:
     done = _demo_in(home)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "processed 331 posts" in done.stdout
-    for name, file in (
-        ("CLUES_PROCESSING", "processing.demo.yaml"),
-        ("CLUES_CATALOG", "catalog.yaml"),
-        ("CLUES_GAZETTEER", "gazetteer.yaml"),
-        ("CLUES_URGENCY", "urgency.yaml"),
-        ("CLUES_WORKFLOW", "workflow.yaml"),
-    ):
-        assert f"{name}={ROOT / 'config' / file} " in done.stdout, name
+    city = " ".join(
+        f"{name}={ROOT / 'config' / file}"
+        for name, file in (
+            ("CLUES_CATALOG", "catalog.yaml"),
+            ("CLUES_GAZETTEER", "gazetteer.yaml"),
+            ("CLUES_URGENCY", "urgency.yaml"),
+            ("CLUES_WORKFLOW", "workflow.yaml"),
+        )
+    )
+    processing = f"CLUES_PROCESSING={ROOT / 'config' / 'processing.demo.yaml'}"
+    assert f"with its settings: {processing} {city} CLUES_DATABASE_URL=" in done.stdout
+    # the other commands printed for afterwards read the same city files
+    assert f"the whole queue: {city} CLUES_DATABASE_URL=" in done.stdout
+    assert f"work it: {city} CLUES_DATABASE_URL=" in done.stdout
     assert (home / "var" / "demo" / "clues.db").is_file()
 
 
