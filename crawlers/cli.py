@@ -280,19 +280,25 @@ def run_command(
     A platform that fails is recorded and the run goes on with what the others brought."""
     from clue_pipeline import settings
     from clue_pipeline.cli.output import console, error_console
-    from clue_pipeline.cli.process_commands import process_with_progress, report_dict, report_line
+    from clue_pipeline.cli.process_commands import (
+        checked_processing_context,
+        process_with_progress,
+        report_dict,
+        report_line,
+    )
     from clue_pipeline.storage.db import make_engine
 
     platforms_file = _platforms_file(config)
     since_at = parse_since(since) if since else None
     database_url = settings.database_url()
     _require_schema(database_url)
+    context = checked_processing_context()  # a broken file is said before the crawl
     results = crawl_with_progress(
         platforms_file, platform or None, database_url, since_at, parallel, quiet=as_json
     )
     engine = make_engine(database_url)
     try:
-        report = process_with_progress(engine, quiet=as_json)
+        report = process_with_progress(engine, quiet=as_json, context=context)
     finally:
         engine.dispose()
     failed = [r for r in results if r.failed]

@@ -69,6 +69,7 @@ def demo(
     """Serve the bundled demo platforms on 127.0.0.1, crawl them all, process
     the posts into the clue queue, then serve the analysts' web UI over it
     (with demo accounts) until Ctrl-C; --no-serve ends after printing."""
+    from clue_pipeline.cli.process_commands import checked_processing_context
     from clue_pipeline.demo.corpus import load_corpus
     from clue_pipeline.demo.server import DemoServer
     from clue_pipeline.platforms.loader import load_platforms
@@ -83,7 +84,7 @@ def demo(
         # too few posts to train the sentence model: group on character n-grams
         os.environ[PROCESSING_ENV] = str(demo_processing_file())
     use_demo_city_files()
-    check_processing_files()
+    context = checked_processing_context()  # a broken file is said before the crawl
     started = time.monotonic()
     with DemoServer(corpus, port=port) as server, _environment(BASE_URL_ENV, server.base_url):
         console.print(
@@ -98,7 +99,7 @@ def demo(
     seconds = time.monotonic() - started
 
     print_results(results, expected, database_url, seconds)
-    process_demo(database_url)
+    process_demo(database_url, context)
     unexplained = [r for r in results if r.failed and not _browser_missing(r)]
     if unexplained:
         raise typer.Exit(1)
@@ -111,8 +112,9 @@ def demo(
 QUEUE_ROWS = 15
 
 
-def process_demo(database_url: str) -> None:
-    """Process what was crawled and show the head of the clue queue."""
+def process_demo(database_url: str, context=None) -> None:  # noqa: ANN001
+    """Process what was crawled and show the head of the clue queue (``context``: what
+    processing reads, loaded before the crawl)."""
     from clue_pipeline.cli.process_commands import (
         clue_summaries,
         process_with_progress,
@@ -122,7 +124,7 @@ def process_demo(database_url: str) -> None:
 
     engine = make_engine(database_url)
     try:
-        report = process_with_progress(engine)
+        report = process_with_progress(engine, context=context)
         console.print(report_line(report), highlight=False)
         with session_scope(engine) as session:
             rows = clue_summaries(session, limit=QUEUE_ROWS)
@@ -190,18 +192,6 @@ def demo_environment(*, processing: bool = True) -> str:
     names = [PROCESSING_ENV] if processing else []
     names += [settings.setting(n).env for n in DEMO_CITY_SETTINGS]
     return " ".join(f"{name}={os.environ[name]}" for name in names if os.environ.get(name))
-
-
-def check_processing_files() -> None:
-    """Load what processing reads (its settings, the catalogue, the urgency rules, the
-    gazetteer) before the crawl, so that a broken file is said at once, not after it."""
-    from clue_pipeline.processing.config import load_processing_config
-    from clue_pipeline.processing.context import ProcessingContext
-
-    context = ProcessingContext.load(load_processing_config())
-    context.matcher  # noqa: B018 - loads and validates the catalogue
-    context.urgency  # noqa: B018
-    context.locator  # noqa: B018
 
 
 def _demo_file(name: str) -> Path:

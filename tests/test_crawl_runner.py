@@ -184,3 +184,23 @@ def test_the_crawl_commands_do_not_import_scrapy_at_start() -> None:
     code = "import sys, crawlers.cli, crawlers.runner; print('scrapy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_run_command_says_a_broken_catalogue_before_it_crawls(
+    tmp_path, fixture_server: FixtureServer, cli, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clue_pipeline.errors import ClueError
+
+    config = two_platforms(tmp_path, fixture_server, fixture_server.url("/feed"))
+    broken = tmp_path / "catalog.yaml"
+    broken.write_text("categories: []\n", encoding="utf-8")
+    monkeypatch.setenv("CLUES_CATALOG", str(broken))
+
+    result = cli("run", "--config", str(config), "--platform", "healthy")
+
+    assert isinstance(result.exception, ClueError), result.output
+    assert str(result.exception) == (
+        f"{broken}: categories: expected at least 1 entries, got []; "
+        "hint: the catalogue needs at least one category"
+    )
+    assert stored_posts(sqlite_url, "healthy") == {}  # nothing was crawled

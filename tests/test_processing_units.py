@@ -230,3 +230,23 @@ def test_processing_config_yaml_error_names_line_and_column(tmp_path: Path) -> N
     with pytest.raises(ConfigError, match=rf"^{path}:3:1: not valid YAML"):
         load_processing_config(path)
     assert load_processing_config(tmp_path / "absent.yaml") == ProcessingConfig()
+
+
+def test_process_command_says_a_wrong_processing_file_before_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A typo in the processing file is the first thing said, even where the database has
+    no schema yet."""
+    from typer.testing import CliRunner
+
+    from clue_pipeline.cli import app
+
+    wrong = tmp_path / "p.yaml"
+    wrong.write_text("grouping:\n  auto_merg: 0.9\n", encoding="utf-8")
+    monkeypatch.setenv("CLUES_PROCESSING", str(wrong))
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = CliRunner().invoke(app, ["process", "--database-url", url])
+    assert isinstance(result.exception, ConfigError), result.output
+    assert str(result.exception) == (
+        f"{wrong}: field 'grouping.auto_merg': unknown key; hint: did you mean 'auto_merge'?"
+    )

@@ -45,12 +45,38 @@ def _progress(description: str, quiet: bool) -> Iterator[Callable[[int, int], No
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
-def process_with_progress(engine, *, limit: int | None = None, quiet: bool = False):  # noqa: ANN001, ANN201
-    """Run processing with a progress bar; returns the ProcessReport."""
+def processing_context():  # noqa: ANN201 - ProcessingContext
+    """The processing settings, loaded and validated now (the rest loads when first used)."""
+    from clue_pipeline.processing.config import load_processing_config
+    from clue_pipeline.processing.context import ProcessingContext
+
+    return ProcessingContext.load(load_processing_config())
+
+
+def checked_processing_context():  # noqa: ANN201 - ProcessingContext
+    """The processing settings and the files processing reads besides its models (the
+    catalogue, the urgency rules, the gazetteer), loaded and validated now: before a crawl,
+    so that a broken one is said at once and not after it."""
+    context = processing_context()
+    context.matcher  # noqa: B018 - loads and validates the catalogue
+    context.urgency  # noqa: B018
+    context.locator  # noqa: B018
+    return context
+
+
+def process_with_progress(engine, *, limit: int | None = None, quiet: bool = False, context=None):  # noqa: ANN001, ANN201
+    """Run processing with a progress bar; returns the ProcessReport. ``context``: what
+    processing reads, loaded (default: from the processing file, when needed)."""
     from clue_pipeline.processing.runner import process_pending
 
     with _progress("processing posts", quiet) as progress:
-        return process_pending(engine, limit=limit, progress=progress)
+        return process_pending(
+            engine,
+            config=context.config if context is not None else None,
+            context=context,
+            limit=limit,
+            progress=progress,
+        )
 
 
 def report_line(report) -> str:  # noqa: ANN001
@@ -79,9 +105,12 @@ def process(
     ),
 ) -> None:
     """Process every stored post not yet processed into the clue queue."""
+    context = processing_context()  # a wrong processing file is said before the database
     engine = _engine(database_url)
-    relocated = relocate_with_progress(engine, quiet=as_json) if relocate else None
-    report = process_with_progress(engine, limit=limit, quiet=as_json)
+    relocated = (
+        relocate_with_progress(engine, quiet=as_json, config=context.config) if relocate else None
+    )
+    report = process_with_progress(engine, limit=limit, quiet=as_json, context=context)
     engine.dispose()
     if as_json:
         out = report_dict(report)
@@ -94,13 +123,14 @@ def process(
     console.print(report_line(report))
 
 
-def relocate_with_progress(engine, *, quiet: bool = False):  # noqa: ANN001, ANN201
-    """Locate every processed post again, with a progress bar; returns the RelocateReport."""
+def relocate_with_progress(engine, *, quiet: bool = False, config=None):  # noqa: ANN001, ANN201
+    """Locate every processed post again, with a progress bar; returns the RelocateReport.
+    ``config``: the processing settings (default: loaded from the processing file)."""
     from clue_pipeline.processing.config import load_processing_config
     from clue_pipeline.processing.relocate import relocate_posts
 
     with _progress("locating posts again", quiet) as progress:
-        return relocate_posts(engine, config=load_processing_config(), progress=progress)
+        return relocate_posts(engine, config=config or load_processing_config(), progress=progress)
 
 
 @index_app.command("rebuild")
