@@ -70,13 +70,7 @@ def process_with_progress(engine, *, limit: int | None = None, quiet: bool = Fal
     from clue_pipeline.processing.runner import process_pending
 
     with _progress("processing posts", quiet) as progress:
-        return process_pending(
-            engine,
-            config=context.config if context is not None else None,
-            context=context,
-            limit=limit,
-            progress=progress,
-        )
+        return process_pending(engine, context=context, limit=limit, progress=progress)
 
 
 def report_line(report) -> str:  # noqa: ANN001

@@ -232,9 +232,10 @@ def process_pending(
     progress: Callable[[int, int], None] | None = None,
     now: datetime | None = None,
 ) -> ProcessReport:
-    """Process every post whose ``processed_at`` is empty (at most ``limit``)."""
+    """Process every post whose ``processed_at`` is empty (at most ``limit``). ``config``:
+    default the ``context``'s, else the processing file's."""
     started = time.perf_counter()
-    config = config or load_processing_config()
+    config = config or (context.config if context is not None else load_processing_config())
     context = context or ProcessingContext.load(config)
     now = now or utcnow()
     report = ProcessReport()
