@@ -106,7 +106,7 @@ def demo(
     from clue_pipeline.cli.app import registry
 
     for finish in registry.demo_finish:
-        finish(database_url, not no_serve, ui_port)
+        finish(database_url, not no_serve, ui_port, demo_environment(processing=False))
 
 
 QUEUE_ROWS = 15

@@ -22,6 +22,7 @@ from typing import Any
 
 import feedparser
 import pytest
+import sqlalchemy
 
 from clue_pipeline.demo.corpus import DemoPost, load_corpus
 from clue_pipeline.demo.server import (
@@ -378,7 +379,9 @@ def _demo_in(home: Path) -> subprocess.CompletedProcess:
     return _demo(env, home)
 
 
-def test_clues_demo_runs_from_a_home_without_config(tmp_path: Path) -> None:
+def test_clues_demo_runs_from_a_home_without_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A project home with no config/ (the demo run from anywhere) processes with this
     checkout's demo city files and prints them for the next command."""
     home = tmp_path / "home"
@@ -400,7 +403,39 @@ def test_clues_demo_runs_from_a_home_without_config(tmp_path: Path) -> None:
     # the other commands printed for afterwards read the same city files
     assert f"the whole queue: {city} CLUES_DATABASE_URL=" in done.stdout
     assert f"work it: {city} CLUES_DATABASE_URL=" in done.stdout
+    assert f"the web UI over this data: {city} CLUES_DATABASE_URL=" in done.stdout
     assert (home / "var" / "demo" / "clues.db").is_file()
+    # the web UI, with the variables of its printed line, shows a clue's page
+    line = next(x for x in done.stdout.splitlines() if x.startswith("the web UI over this data"))
+    words = line.split(": ", 1)[1].split(" clues serve")[0].split()
+    monkeypatch.setenv("CLUES_HOME", str(home))
+    for name, value in (word.split("=", 1) for word in words):
+        monkeypatch.setenv(name, value)
+    _clue_page_answers(os.environ["CLUES_DATABASE_URL"])
+
+
+def _clue_page_answers(database_url: str) -> None:
+    """A clue page of the database at ``database_url`` renders, its correction form listing
+    the catalogue's categories."""
+    from fastapi.testclient import TestClient
+    from web_helpers import PASSWORDS, add_users, login
+
+    from clue_pipeline.storage.db import make_engine
+    from clue_pipeline.storage.models import Clue
+    from verification.web.app import create_app
+
+    engine = make_engine(database_url)
+    try:
+        add_users(engine)
+        with engine.connect() as connection:
+            clue_id = connection.execute(sqlalchemy.select(sqlalchemy.func.min(Clue.id))).scalar()
+        with TestClient(create_app(database_url, engine=engine)) as client:
+            login(client, "alice", PASSWORDS["alice"][1])
+            page = client.get(f"/clues/{clue_id}")
+            assert page.status_code == 200, page.text[-2000:]
+            assert "城乡建设" in page.text
+    finally:
+        engine.dispose()
 
 
 def test_clues_demo_says_a_broken_catalogue_before_crawling(tmp_path: Path) -> None:

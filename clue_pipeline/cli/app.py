@@ -30,9 +30,10 @@ class CliRegistry:
     platforms: typer.Typer
     db: typer.Typer
     # called by `clues demo` once the demo data is processed, with the demo
-    # database URL, whether to serve and the port asked for (0: a free one);
-    # the verification package serves its web UI from here
-    demo_finish: list[Callable[[str, bool, int], None]] = field(default_factory=list)
+    # database URL, whether to serve, the port asked for (0: a free one) and the
+    # variables of the city files it took from this checkout (``NAME=value`` words, for
+    # the commands it prints); the verification package serves its web UI from here
+    demo_finish: list[Callable[[str, bool, int, str], None]] = field(default_factory=list)
 
 
 registry = CliRegistry(app=app, platforms=platforms_app, db=db_app)

@@ -41,11 +41,16 @@ def demo_accounts(database_url: str) -> list[tuple[str, str, str]]:
     return made
 
 
-def finish_demo(database_url: str, serve_ui: bool, port: int) -> None:
+def finish_demo(database_url: str, serve_ui: bool, port: int, environment: str = "") -> None:
+    """Serve the web UI over the demo database, or (not ``serve_ui``) print the commands
+    that do; ``environment``: the city files' variables the pages need too (``NAME=value``
+    words, empty when the project home has its own)."""
     if not serve_ui:
+        words = f"{environment} " if environment else ""
         console.print(
-            f"the web UI over this data: CLUES_DATABASE_URL={database_url} clues serve "
-            "(accounts: clues users add NAME --role analyst)",
+            f"the web UI over this data: {words}CLUES_DATABASE_URL={database_url} clues serve "
+            f"(first an account: CLUES_DATABASE_URL={database_url} clues users add NAME "
+            "--role analyst)",
             highlight=False,
             soft_wrap=True,
         )

@@ -25,7 +25,9 @@ def serve_command(
     from clue_pipeline.storage.models import User
     from verification.cli.common import read
     from verification.web.app import create_app
+    from verification.web.city_files import check_city_files
 
+    check_city_files()  # a missing catalogue is said now, not by a failing page
     app = create_app(database_url)
     if not read(database_url, lambda s: s.scalar(select(func.count()).select_from(User))):
         console.print(
