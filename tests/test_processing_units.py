@@ -3,6 +3,7 @@ priority, the FAISS index wrapper."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -239,8 +240,9 @@ def test_process_command_says_a_wrong_processing_file_before_the_database(
     no schema yet."""
     from typer.testing import CliRunner
 
-    from clue_pipeline.cli import app
+    from clue_pipeline.cli import app, load_plugins
 
+    load_plugins()  # the commands (run alone, no other test has loaded them)
     wrong = tmp_path / "p.yaml"
     wrong.write_text("grouping:\n  auto_merg: 0.9\n", encoding="utf-8")
     monkeypatch.setenv("CLUES_PROCESSING", str(wrong))
@@ -250,3 +252,38 @@ def test_process_command_says_a_wrong_processing_file_before_the_database(
     assert str(result.exception) == (
         f"{wrong}: field 'grouping.auto_merg': unknown key; hint: did you mean 'auto_merge'?"
     )
+
+
+def test_processing_says_a_missing_catalogue_before_training_or_indexing(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With posts waiting and no catalogue, processing stops before it trains the embedder
+    parts or writes an index (it used to write an index that remembered a processing file
+    it never finished with, and then a warning about that file on the next run)."""
+    from clue_pipeline.processing.runner import index_path, process_pending
+    from clue_pipeline.storage.db import make_engine, session_scope
+    from clue_pipeline.storage.migrate import upgrade
+    from clue_pipeline.storage.posts import upsert_posts
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.setenv("CLUES_PROCESSING", str(root / "config" / "processing.demo.yaml"))
+    missing = tmp_path / "nowhere" / "catalog.yaml"
+    monkeypatch.setenv("CLUES_CATALOG", str(missing))
+    upgrade(sqlite_url)
+    engine = make_engine(sqlite_url)
+    try:
+        with session_scope(engine) as session:
+            upsert_posts(
+                session, "board", [{"external_id": "1", "url": "", "text": "小区停水三天了"}]
+            )
+        with pytest.raises(ConfigError) as raised:
+            process_pending(engine, config=load_processing_config())
+        assert str(raised.value) == (
+            f"{missing}: cannot read the catalogue (No such file or directory); "
+            "hint: set CLUES_CATALOG or create config/catalog.yaml"
+        )
+        assert not index_path(engine).exists()
+        models = Path(os.environ["CLUES_VAR"]) / "models"
+        assert not models.exists() or not any(models.iterdir())
+    finally:
+        engine.dispose()

@@ -58,6 +58,7 @@ def load_plugins() -> None:
     _loaded = True
     from clue_pipeline.cli import (  # noqa: F401
         db_commands,
+        import_commands,
         model_commands,
         orchestration_commands,
         platform_commands,

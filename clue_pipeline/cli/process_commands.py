@@ -4,16 +4,13 @@ verification package's: it shows claims and orders too.)"""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from clue_pipeline import settings
 from clue_pipeline.cli.app import app
-from clue_pipeline.cli.output import console, say
+from clue_pipeline.cli.output import console, progress_bar, say
 from clue_pipeline.storage.clues import clue_summaries  # noqa: F401 - clues demo imports it here
 
 index_app = typer.Typer(
@@ -29,22 +26,6 @@ def _engine(database_url: str | None):  # noqa: ANN202
     return make_engine(require_schema(database_url))
 
 
-@contextmanager
-def _progress(description: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
-    """A transient progress bar; yields the ``progress(done, total)`` callback that moves it."""
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=quiet,
-    ) as bar:
-        task = bar.add_task(description, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
-
-
 def processing_context():  # noqa: ANN201 - ProcessingContext
     """The processing settings, loaded and validated now (the rest loads when first used)."""
     from clue_pipeline.processing.config import load_processing_config
@@ -54,13 +35,11 @@ def processing_context():  # noqa: ANN201 - ProcessingContext
 
 
 def checked_processing_context():  # noqa: ANN201 - ProcessingContext
-    """The processing settings and the files processing reads besides its models (the
-    catalogue, the urgency rules, the gazetteer), loaded and validated now: before a crawl,
-    so that a broken one is said at once and not after it."""
+    """The processing settings and the files processing reads besides the embedder (the
+    catalogue, the urgency rules, the gazetteer, a trained classifier), loaded and validated
+    now: before a crawl, so that a broken one is said at once and not after it."""
     context = processing_context()
-    context.matcher  # noqa: B018 - loads and validates the catalogue
-    context.urgency  # noqa: B018
-    context.locator  # noqa: B018
+    context.check_files()
     return context
 
 
@@ -69,7 +48,7 @@ def process_with_progress(engine, *, limit: int | None = None, quiet: bool = Fal
     processing reads, loaded (default: from the processing file, when needed)."""
     from clue_pipeline.processing.runner import process_pending
 
-    with _progress("processing posts", quiet) as progress:
+    with progress_bar("processing posts", quiet) as progress:
         return process_pending(engine, context=context, limit=limit, progress=progress)
 
 
@@ -123,7 +102,7 @@ def relocate_with_progress(engine, *, quiet: bool = False, config=None):  # noqa
     from clue_pipeline.processing.config import load_processing_config
     from clue_pipeline.processing.relocate import relocate_posts
 
-    with _progress("locating posts again", quiet) as progress:
+    with progress_bar("locating posts again", quiet) as progress:
         return relocate_posts(engine, config=config or load_processing_config(), progress=progress)
 
 

@@ -59,6 +59,15 @@ class ProcessingContext:
 
         return ClassifierModel.load(path)
 
+    def check_files(self) -> None:
+        """Load the catalogue, the urgency rules, the gazetteer and the trained classifier
+        now, so that a missing or broken one is said (``ConfigError`` / ``ClueError``, one
+        line) before any work: not after the embedder was trained or the index rebuilt."""
+        self.matcher  # noqa: B018 - loads and validates the catalogue
+        self.urgency  # noqa: B018
+        self.locator  # noqa: B018
+        self.classifier  # noqa: B018
+
     def item(self, code: str | None) -> Item | None:
         if not code:
             return None

@@ -250,6 +250,7 @@ def process_pending(
     if not pending:
         report.seconds = time.perf_counter() - started
         return report
+    context.check_files()  # a broken catalogue is said before the embedder or index work
     _warn_other_processing_file(engine)
     bootstrap_embedder(engine, config)
     pending_ids = [p.id for p in pending]
