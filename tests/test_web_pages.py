@@ -58,6 +58,12 @@ def make_queue(engine) -> dict[str, int]:  # noqa: ANN001
             .where(Post.text == "滨江路井盖丢失，很危险")
             .values(platform="short_video")
         )
+        # a source link that is no web address (a crawled or imported javascript: URL)
+        session.execute(
+            Post.__table__.update()
+            .where(Post.text == "路灯还是不亮")
+            .values(url=" JavaScript:alert(document.cookie)")
+        )
         return {"lamp": lamp.id, "well": well.id, "noise": noise.id, "hostile": hostile.id}
 
 
@@ -117,6 +123,13 @@ def test_a_clue_page_shows_hostile_text_as_text_masked_and_pseudonymised(sqlite_
     assert pseudonym("city_forum", author, secret_key()) in page
     links = re.findall(r'<a href="http://forum\.invalid/[^"]+"([^>]*)>', page)
     assert links and all('rel="noopener noreferrer nofollow"' in attrs for attrs in links)
+    # only web addresses are linked: the javascript: one is no link at all
+    assert re.findall(r'<a href="([^"]*)"[^>]*class="source"', page) == [
+        href
+        for href in re.findall(r'<a href="([^"]*)"[^>]*class="source"', page)
+        if href.startswith("http://forum.invalid/")
+    ]
+    assert "javascript" not in page.lower()
     assert "疑似重复" in page and 'id="confirm"' in page and 'id="claim"' in page
 
 
