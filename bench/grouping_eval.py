@@ -195,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
 
     database = home / "grouping.db"
     database.unlink(missing_ok=True)
-    database.with_name("grouping.posts.faiss").unlink(missing_ok=True)
+    for beside in ("grouping.posts.faiss", "grouping.posts.json"):  # the index and its origin
+        database.with_name(beside).unlink(missing_ok=True)
     url = f"sqlite:///{database}"
     engine = make_engine(upgrade(url))
     started = time.perf_counter()

@@ -287,3 +287,49 @@ def test_processing_says_a_missing_catalogue_before_training_or_indexing(
         assert not models.exists() or not any(models.iterdir())
     finally:
         engine.dispose()
+
+
+def test_a_post_whose_nearest_posts_it_cannot_join_searches_wider() -> None:
+    """The batch's search finds only posts of a clue the post may not join: a wider search
+    of the window finds the nearest ones it may join, nearest first."""
+    from types import SimpleNamespace
+
+    from clue_pipeline.processing.runner import _window_neighbours
+    from clue_pipeline.processing.window import WindowedIndex
+
+    rng = np.random.default_rng(3)
+    query = rng.normal(size=8).astype(np.float32)
+    query /= np.linalg.norm(query)
+    vectors = []
+    for n in range(60):  # post n + 1 is less like the query the larger n is
+        noise = rng.normal(size=8).astype(np.float32)
+        vector = query + (0.05 + 0.02 * n) * noise
+        vectors.append(vector / np.linalg.norm(vector))
+    ids = np.arange(1, 61, dtype=np.int64)
+    windowed = WindowedIndex(VectorIndex(8), approximate_above=1000)
+    windowed.window.add(ids, np.stack(vectors))
+    clue_of = {int(i): 100 if i <= 45 else 200 + int(i) for i in ids}  # 100: closed to it
+    known = {
+        pid: SimpleNamespace(
+            post_id=pid,
+            clue_id=clue,
+            district=None,
+            street=None,
+            community=None,
+            landmark=None,
+            road=None,
+        )
+        for pid, clue in clue_of.items()
+    }
+    sims, found = windowed.search(query[None, :], 6)
+    assert set(found[0].tolist()) <= set(range(1, 46))  # the first search finds none usable
+    neighbours = _window_neighbours(
+        None, windowed, query, (sims[0], found[0]), known, lambda c: c != 100, 3, {}
+    )
+    exact = np.array([float(v @ query) for v in vectors])
+    usable = [int(i) for i in ids[np.argsort(-exact)] if i > 45][:3]
+    assert [n.post_id for n in neighbours] == usable
+    assert [n.clue_id for n in neighbours] == [200 + i for i in usable]
+    assert all(
+        a.similarity >= b.similarity for a, b in zip(neighbours, neighbours[1:], strict=False)
+    )
