@@ -29,23 +29,11 @@ from clue_pipeline.errors import ClueError
 from clue_pipeline.platforms.models import NAME_PATTERN
 from clue_pipeline.storage.crawl_runs import RunTotals, abort_stale_runs, finish_run, start_run
 from clue_pipeline.storage.db import session_scope
-from clue_pipeline.storage.posts import upsert_posts
+from clue_pipeline.storage.posts import POST_FIELDS, upsert_posts
 from clue_pipeline.storage.types import utcnow
 from clue_pipeline.timeparse import parse_count, parse_time
 
-FIELDS = (
-    "external_id",
-    "text",
-    "title",
-    "url",
-    "author",
-    "published_at",
-    "likes",
-    "comments",
-    "reposts",
-    "location_text",
-    "media_urls",
-)
+FIELDS = ("external_id", *POST_FIELDS)
 #: columns read for a field when the mapping names none (the first present wins)
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     name: (name, "id") if name == "external_id" else (name,) for name in FIELDS

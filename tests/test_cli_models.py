@@ -7,25 +7,18 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_run import run_clues
 from test_classify_model import EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def clues(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    code = "from clue_pipeline.cli import main; main()"
-    return subprocess.run(
-        [sys.executable, "-c", code, *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=ROOT,
-        timeout=600,
-    )
+    """``clues ARGS`` in the checkout, with ``env`` added to this process's environment."""
+    return run_clues(*args, env={**os.environ, **env})
 
 
 def refusal(done: subprocess.CompletedProcess[str]) -> str:

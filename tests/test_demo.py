@@ -12,7 +12,6 @@ import os
 import re
 import sqlite3
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -23,6 +22,7 @@ from typing import Any
 import feedparser
 import pytest
 import sqlalchemy
+from cli_run import run_clues
 
 from clue_pipeline.demo.corpus import DemoPost, load_corpus
 from clue_pipeline.demo.server import (
@@ -360,15 +360,7 @@ def test_clues_demo_stores_every_corpus_post(tmp_path: Path) -> None:
 
 def _demo(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     """`clues demo --no-serve` in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-c", "from clue_pipeline.cli import main; main()", "demo", "--no-serve"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=280,
-        check=False,
-    )
+    return run_clues("demo", "--no-serve", env=env, cwd=cwd, timeout=280)
 
 
 def _demo_in(home: Path) -> subprocess.CompletedProcess:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cli_run import run_clues
 from sqlalchemy import Engine, select
 
 from clue_pipeline.errors import ClueError
@@ -152,8 +152,9 @@ def test_wrong_options_are_one_line_each(engine: Engine, tmp_path: Path) -> None
         ),
         (
             lambda: parse_mapping(["body=detail"]),
-            "--map 'body=detail': 'body' is no post field; expected one of external_id, text, "
-            "title, url, author, published_at, likes, comments, reposts, location_text, media_urls",
+            "--map 'body=detail': 'body' is no post field; expected one of external_id, url, "
+            "title, text, author, published_at, likes, comments, reposts, location_text, "
+            "media_urls",
         ),
         (
             lambda: import_posts(engine, file, "Board"),
@@ -189,14 +190,7 @@ def test_wrong_options_are_one_line_each(engine: Engine, tmp_path: Path) -> None
 
 
 def _clues(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", "from clue_pipeline.cli import main; main()", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    return run_clues(*args, env=env, timeout=240)
 
 
 def test_clues_import_then_process(sqlite_url: str, tmp_path: Path) -> None:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cli_run import run_clues
 from clue_sets import clue_sets as clues_as_sets
 from sqlalchemy import select, text
 
@@ -242,14 +241,7 @@ def _rebuild_from_the_command_line(db_url: str, tmp_path: Path, processing: Path
         "CLUES_VAR": str(tmp_path / "var"),
         "CLUES_PROCESSING": str(processing),
     }
-    code = "from clue_pipeline.cli import main; main()"
-    return subprocess.run(
-        [sys.executable, "-c", code, "index", "rebuild"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    return run_clues("index", "rebuild", env=env, timeout=120)
 
 
 def test_the_index_remembers_the_processing_file_it_was_built_with(
@@ -305,14 +297,7 @@ def test_the_index_remembers_the_processing_file_it_was_built_with(
 
 def test_queue_list_json_from_the_command_line(processed, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
     env = {**os.environ, "CLUES_DATABASE_URL": db_url, "CLUES_VAR": str(tmp_path / "var")}
-    code = "from clue_pipeline.cli import main; main()"
-    done = subprocess.run(
-        [sys.executable, "-c", code, "queue", "list", "--urgent", "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    done = run_clues("queue", "list", "--urgent", "--json", env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
     assert rows and all(r["urgency"] == "urgent" for r in rows)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+from cli_run import run_clues
 from sqlalchemy import select
 
 from clue_pipeline.cli.app import load_plugins, registry
@@ -51,15 +51,7 @@ def _serve_in(home: Path, **variables: str) -> subprocess.CompletedProcess:
     for name in ("CLUES_CATALOG", "CLUES_GAZETTEER", "CLUES_WORKFLOW", "CLUES_VAR"):
         if name not in variables:
             env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-c", "from clue_pipeline.cli import main; main()", "serve"],
-        cwd=home,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_clues("serve", env=env, cwd=home, timeout=60)
 
 
 def test_serve_says_a_missing_catalogue_before_it_listens(tmp_path: Path) -> None:
