@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +16,7 @@ def read_labelled(path: Path) -> list[dict[str, str]]:
     A ``title`` field, when present and not already the start of the text,
     is put in front of it."""
     records = []
-    for number, obj in _json_lines(path):
+    for number, obj in json_lines(path):
         text, label = obj.get("text"), obj.get("label")
         if not isinstance(text, str) or not isinstance(label, str) or not label:
             raise ClueError(
@@ -49,7 +49,7 @@ def read_pairs(path: Path) -> list[Pair]:
         first = handle.readline()
     if first.lstrip().startswith("{"):
         pairs = []
-        for number, obj in _json_lines(path):
+        for number, obj in json_lines(path):
             pairs.append(_pair(obj, f"{path}:{number}", str(path)))
     else:
         pairs = []
@@ -78,17 +78,27 @@ def _pair(obj: dict, where: str, source: str) -> Pair:
         raise ClueError(f"{where}: expected fields sentence1, sentence2 and label 0 or 1") from None
 
 
-def _json_lines(path: Path) -> Iterator[tuple[int, dict]]:
+def json_objects(lines: Iterable[str]) -> Iterator[tuple[int, dict | str]]:
+    """(line number, object) of each non-blank line, or (line number, why it holds none:
+    ``not valid JSON: ...`` or ``expected a JSON object per line``)."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, f"not valid JSON: {exc.msg}"
+            continue
+        yield number, obj if isinstance(obj, dict) else "expected a JSON object per line"
+
+
+def json_lines(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, object) of each line of a JSON-lines file; the first bad line is one
+    error naming the file and the line."""
     if not path.exists():
         raise ClueError(f"{path}: no such file; expected JSON lines")
     with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ClueError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
-            if not isinstance(obj, dict):
-                raise ClueError(f"{path}:{number}: expected a JSON object per line")
+        for number, obj in json_objects(handle):
+            if isinstance(obj, str):
+                raise ClueError(f"{path}:{number}: {obj}")
             yield number, obj

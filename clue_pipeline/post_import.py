@@ -14,7 +14,6 @@ with the crawls in the health figures."""
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -26,6 +25,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from clue_pipeline.errors import ClueError
+from clue_pipeline.labelled_data import json_objects
 from clue_pipeline.platforms.models import NAME_PATTERN
 from clue_pipeline.storage.crawl_runs import RunTotals, abort_stale_runs, finish_run, start_run
 from clue_pipeline.storage.db import session_scope
@@ -181,18 +181,7 @@ def _read_rows(
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
     with path.open(encoding="utf-8-sig", errors="replace") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, f"not JSON ({exc.msg} at column {exc.colno})"
-                continue
-            if not isinstance(row, dict):
-                yield number, f"not a JSON object (a {type(row).__name__})"
-                continue
-            yield number, row
+        yield from json_objects(lines)
 
 
 def _csv_rows(

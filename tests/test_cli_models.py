@@ -101,6 +101,17 @@ def test_bad_labelled_file_is_one_line(home: dict[str, str], tmp_path: Path) -> 
         f"error: {bad}:1: expected an object with string fields 'text' and 'label'; "
         "hint: label is a category name or 'noise'"
     ]
+    from clue_pipeline.errors import ClueError
+    from clue_pipeline.labelled_data import read_labelled
+
+    for second, said in (
+        ("{not json", "not valid JSON: Expecting property name enclosed in double quotes"),
+        ('["路灯不亮", "noise"]', "expected a JSON object per line"),
+    ):
+        bad.write_text('{"text": "路灯不亮", "label": "noise"}\n\n' + second + "\n", "utf-8")
+        with pytest.raises(ClueError) as raised:
+            read_labelled(bad)
+        assert str(raised.value) == f"{bad}:3: {said}"
 
 
 def test_embedder_train_then_eval_dedup(

@@ -75,8 +75,8 @@ def test_an_export_is_stored_once_and_its_bad_rows_are_refused_by_line(
     assert (report.rows, report.new, report.updated, report.unchanged) == (8, 3, 0, 0)
     assert report.refused == 5
     assert report.samples == [
-        (3, "not JSON (Expecting value at column 1)"),
-        (4, "not a JSON object (a list)"),
+        (3, "not valid JSON: Expecting value"),
+        (4, "expected a JSON object per line"),
         (5, "no text (column 'detail'); hint: --map text=COLUMN"),
         (
             6,
@@ -100,7 +100,7 @@ def test_an_export_is_stored_once_and_its_bad_rows_are_refused_by_line(
         assert (run.platform, run.status, run.stop_reason) == ("board", "partial", "import")
         assert (run.items, run.new_items, run.errors) == (3, 3, 5)
         assert run.error_samples[0]["message"] == (
-            "board.jsonl line 3: not JSON (Expecting value at column 1)"
+            "board.jsonl line 3: not valid JSON: Expecting value"
         )
 
     # again, with one text changed: nothing stored twice, the changed post processed again
@@ -210,7 +210,7 @@ def test_clues_import_then_process(sqlite_url: str, tmp_path: Path) -> None:
         f"imported {file}: 8 row(s) as posts of board: 3 new, 0 updated, 0 unchanged, "
         "5 refused (crawl run 1)"
     )
-    assert lines[1] == "  line 3: not JSON (Expecting value at column 1)"
+    assert lines[1] == "  line 3: not valid JSON: Expecting value"
     assert lines[-1] == "next: clues process (the new and changed posts wait for it)"
     wrong = _clues("import", str(file), "--platform", "board", "--timezone", "Mars/Base", env=env)
     assert wrong.returncode == 2

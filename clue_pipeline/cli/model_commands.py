@@ -370,28 +370,18 @@ def decision_pairs(database_url: str | None):  # noqa: ANN201 - list[TrainingPai
 def _texts_of(path: Path):  # noqa: ANN202 - list[TrainingText]
     """Posts of a JSON-lines file: title (when given) and title + text/detail."""
     from clue_pipeline.embedding.static_training import TrainingText
+    from clue_pipeline.labelled_data import json_lines
 
     if not path.is_file():
         raise ClueError(f"{path}: no such file; expected JSON lines with text (and title)")
     texts = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ClueError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
-            if not isinstance(obj, dict):
-                raise ClueError(f"{path}:{number}: expected a JSON object per line")
-            title = obj.get("title") if isinstance(obj.get("title"), str) else None
-            body = " ".join(
-                p for p in (obj.get("text"), obj.get("detail")) if isinstance(p, str) and p
-            )
-            if title and not body.startswith(title):
-                body = f"{title} {body}".strip()
-            if body:
-                texts.append(TrainingText(body, title or None))
+    for _, obj in json_lines(path):
+        title = obj.get("title") if isinstance(obj.get("title"), str) else None
+        body = " ".join(p for p in (obj.get("text"), obj.get("detail")) if isinstance(p, str) and p)
+        if title and not body.startswith(title):
+            body = f"{title} {body}".strip()
+        if body:
+            texts.append(TrainingText(body, title or None))
     return texts
 
 
