@@ -8,8 +8,8 @@ are mapped to the post's fields by name (``FIELD=COLUMN``; by default each field
 column of its own name, and ``external_id`` also ``id``). The whole row is kept as the post's
 ``raw`` provenance. A row that cannot be stored (no id, no text, a time or count that cannot
 be read, a line that is no JSON object) is refused with its line number and the reason, and
-counted; the other rows are stored. Each import writes a ``crawl_runs`` row, so imports show
-with the crawls in the health figures."""
+counted; the other rows are stored. Each import writes a ``crawl_runs`` row (its counts, its
+status and the first refusals)."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def import_posts(
 ) -> ImportReport:
     """Store the rows of ``path`` as posts of ``platform``; ``progress(done, total)`` is
     called with rows read after each batch."""
-    if not re.match(NAME_PATTERN, platform):
+    if not re.fullmatch(NAME_PATTERN, platform):
         raise ClueError(
             f"platform {platform!r}: expected lower-case letters, digits and _ "
             "(a letter first, at most 64); hint: e.g. --platform hotline_2024"
@@ -173,14 +173,28 @@ def _count_lines(path: Path) -> int:
 def _read_rows(
     path: Path, kind: str, columns: Mapping[str, tuple[str, ...]]
 ) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """(line number, row or the reason it cannot be read) of each record."""
+    """(line number, row or the reason it cannot be read) of each record; a file that
+    cannot be read as ``kind`` at all is one error now, before anything is stored."""
     if kind == "csv":
         return _csv_rows(path, columns)
     return _jsonl_rows(path)
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    with path.open(encoding="utf-8-sig", errors="replace") as lines:
+    lines = path.open(encoding="utf-8-sig", errors="replace")
+    first = next((line for line in lines if line.strip()), "")
+    lines.seek(0)
+    if first.lstrip().startswith("["):
+        lines.close()
+        raise ClueError(
+            f"{path}: a JSON array, not JSON lines (one object per line); hint: "
+            f"jq -c '.[]' {path.name} > {path.stem}.jsonl"
+        )
+    return _json_records(lines)
+
+
+def _json_records(lines: Any) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    with lines:
         yield from json_objects(lines)
 
 

@@ -171,6 +171,22 @@ def test_wrong_options_are_one_line_each(engine: Engine, tmp_path: Path) -> None
             f"{tmp_path / 'gone.jsonl'}: cannot read (No such file or directory)",
         ),
     ]
+    array = tmp_path / "export.json"
+    array.write_text('[\n  {"id": 1, "text": "停水"}\n]\n', encoding="utf-8")
+    cases.append(
+        (
+            lambda: import_posts(engine, array, "board"),
+            f"{array}: a JSON array, not JSON lines (one object per line); hint: "
+            "jq -c '.[]' export.json > export.jsonl",
+        )
+    )
+    cases.append(
+        (
+            lambda: import_posts(engine, file, "board\n"),
+            "platform 'board\\n': expected lower-case letters, digits and _ (a letter first, at "
+            "most 64); hint: e.g. --platform hotline_2024",
+        )
+    )
     csv_file = tmp_path / "wrong.csv"
     csv_file.write_text("msg_id,detail\n1,停水\n", encoding="utf-8")
     cases.append(
