@@ -54,9 +54,9 @@ log = logging.getLogger(__name__)
 WINDOW_STEP = timedelta(days=1)
 #: neighbours searched per post, in multiples of ``grouping.neighbours``: some found in the
 #: window may be in clues the post cannot join (the window is kept at the batch's earliest
-#: post); more are searched for a post that finds fewer usable ones. One batched search this
-#: wide costs less than the searches of one post each that 2 left to 10 % of the posts
-#: (bench/process.py, 20,000 posts: group 8.6 s -> 6.3 s, the same clues)
+#: post); more are searched for a post that finds fewer usable ones. One search this wide for
+#: the whole batch costs less than the extra one-post searches a width of 2 left to 10 % of
+#: the posts (bench/process.py, 20,000 posts: group 8.6 s -> 6.3 s, the same clues)
 SEARCH_WIDTH = 8
 
 
