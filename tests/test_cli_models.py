@@ -48,6 +48,7 @@ def test_train_then_eval_classify_json(home: dict[str, str], labelled: Path) -> 
     assert "saved to" in trained.stdout
     assert (Path(home["CLUES_VAR"]) / "models" / "classifier" / "metadata.json").exists()
     assert "warning" not in trained.stdout  # every label is a category of the catalogue
+    assert "cross-validating the category classifier" in trained.stderr  # its steps, off a tty
     done = clues("eval", "classify", "--data", str(labelled), "--json", env=home)
     assert done.returncode == 0, done.stderr
     metrics = json.loads(done.stdout)
@@ -298,3 +299,32 @@ def test_train_warns_of_labels_that_are_no_category_of_the_catalogue(
         "take their item and department from the whole catalogue; hint: label with the "
         "catalogue's category names (or add the category to the catalogue)"
     ) in trained.stdout
+
+
+def test_progress_off_a_terminal_is_lines_on_standard_error(monkeypatch, capsys) -> None:  # noqa: ANN001
+    """Long work run from cron or into a log says how far it is, on standard error (standard
+    output stays the command's own, e.g. its JSON); work done sooner than a line is due
+    says nothing."""
+    from clue_pipeline.cli import output
+
+    with output.progress_bar("importing board.jsonl") as progress:
+        progress(2000, 2816)
+        progress(2816, 2816)
+    assert capsys.readouterr() == ("", "")
+    monkeypatch.setattr(output, "PROGRESS_LINE_SECONDS", 0.0)
+    with output.progress_bar("importing board.jsonl") as progress:
+        progress(2000, 2816)
+    said = capsys.readouterr()
+    assert said.out == ""
+    assert said.err.splitlines() == ["importing board.jsonl: 2000 of 2816 (0 s)"]
+    monkeypatch.setattr(output, "PROGRESS_LINE_SECONDS", 3600.0)
+    with output.progress_bar("processing posts", quiet=True) as progress:
+        progress(1, 2)
+    with output.work_status("training") as update:
+        update("building character n-gram features of 12 texts")
+    said = capsys.readouterr()
+    assert said.out == ""
+    assert said.err.splitlines() == [
+        "training ...",
+        "building character n-gram features of 12 texts (0 s)",
+    ]

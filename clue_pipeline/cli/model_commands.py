@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from clue_pipeline.cli.app import app
-from clue_pipeline.cli.output import console, say
+from clue_pipeline.cli.output import console, say, work_status
 from clue_pipeline.errors import ClueError
 
 if TYPE_CHECKING:
@@ -88,8 +88,8 @@ def train(
         raise ClueError("nothing to train on; hint: give --data FILE.jsonl or --from-decisions")
     _warn_of_labels_outside_the_catalogue({r["label"] for r in records})
     target = _model_dir(out)
-    with console.status("training") as status:
-        model = fit(records, progress=lambda message: status.update(message))
+    with work_status("training") as update:
+        model = fit(records, progress=update)
     model.save(target)
     labels = sorted({r["label"] for r in records})
     say(f"trained on {len(records)} posts ({', '.join(labels)}); saved to {target}")
@@ -288,12 +288,9 @@ def embedder_train(
     from clue_pipeline.labelled_data import read_pairs
 
     labelled = [p for path in pairs or [] for p in read_pairs(path)] + decided
-    with console.status("training the embedder") as status:
+    with work_status("training the embedder") as update:
         written = train_configured_embedder(
-            texts,
-            labelled,
-            progress=lambda message: status.update(message),
-            posts=[t.text for t in stored],
+            texts, labelled, progress=update, posts=[t.text for t in stored]
         )
     for path in written:
         say(f"saved {path}")
