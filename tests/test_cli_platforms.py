@@ -192,6 +192,38 @@ def test_list_json_with_runs(platforms_file: Path, env: dict[str, str], tmp_path
     assert "silent: last run failed" in table.stdout
 
 
+def test_list_names_the_runs_of_platforms_outside_the_file(
+    platforms_file: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """An import (or a platform since removed from the file) has runs too: the table lists
+    the file's platforms, and a line each names the others' last run."""
+    from clue_pipeline.post_import import import_posts
+    from clue_pipeline.storage.migrate import upgrade
+
+    upgrade(env["CLUES_DATABASE_URL"])
+    seed_runs(env["CLUES_DATABASE_URL"])
+    export = tmp_path / "board.jsonl"
+    export.write_text(
+        '{"id": 1, "text": "小区停水"}\n{"id": 2, "text": "路灯不亮"}\n', encoding="utf-8"
+    )
+    engine = make_engine(env["CLUES_DATABASE_URL"])
+    try:
+        import_posts(engine, export, "board")
+    finally:
+        engine.dispose()
+    table = clues("platforms", "list", "--config", str(platforms_file), env=env)
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    heading = lines.index(
+        f"runs of platforms not in {platforms_file} (imports, or platforms since removed):"
+    )
+    board = lines[heading + 1]
+    assert board.startswith("  board: last run ") and "min ago)" in board, board
+    assert board.endswith(", ok, 2 items, 2 new, 0 errors (import)"), board
+    listed = clues("platforms", "list", "--json", "--config", str(platforms_file), env=env)
+    assert "board" not in [row["name"] for row in json.loads(listed.stdout)]
+
+
 def test_list_with_unmigrated_database(platforms_file: Path, env: dict[str, str]) -> None:
     engine = make_engine(env["CLUES_DATABASE_URL"])
     with engine.connect():

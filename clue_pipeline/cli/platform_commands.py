@@ -16,7 +16,7 @@ from rich.table import Table
 
 from clue_pipeline import settings
 from clue_pipeline.cli.app import platforms_app
-from clue_pipeline.cli.output import console, error_console
+from clue_pipeline.cli.output import console, error_console, say
 from clue_pipeline.errors import ConfigError
 from clue_pipeline.platforms.health import SILENT_AFTER, PlatformStatus, platform_status
 from clue_pipeline.platforms.loader import load_platforms
@@ -65,7 +65,7 @@ def list_platforms(
 ) -> None:
     """Every platform with its last crawl run; silent ones highlighted."""
     parsed = _load_or_exit(config)
-    runs, note = _read_runs([p.name for p in parsed.platforms])
+    runs, note = _read_runs()
     now = utcnow()
     rows = [
         platform_status(platform, *runs.get(platform.name, (None, None)), now)
@@ -82,13 +82,25 @@ def list_platforms(
         console.print(
             f"[bold red]{len(silent)} silent:[/] {escape(', '.join(silent))}", highlight=False
         )
+    others = sorted(set(runs) - {platform.name for platform in parsed.platforms})
+    if others:
+        path = config if config is not None else settings.platforms_file()
+        say(f"runs of platforms not in {path} (imports, or platforms since removed):")
+        for name in others:
+            run = runs[name][0]
+            how = f" ({run.stop_reason})" if run.stop_reason else ""
+            say(
+                f"  {name}: last run {_local(run.started_at.isoformat(), now)}, {run.status}, "
+                f"{run.items} items, {run.new_items} new, {run.errors} errors{how}"
+            )
     if note:
         console.print(f"[yellow]{escape(note)}[/]", highlight=False, soft_wrap=True)
 
 
-def _read_runs(names: list[str]) -> tuple[dict[str, tuple], str | None]:
-    """``{platform: (last run, last success)}`` from the database, and a note
-    when the database cannot be read (not created, not migrated, down)."""
+def _read_runs() -> tuple[dict[str, tuple], str | None]:
+    """``{platform: (last run, last success)}`` of every platform with a run (those of the
+    platforms file and others: imports, platforms since removed) from the database, and a
+    note when the database cannot be read (not created, not migrated, down)."""
     from sqlalchemy import inspect
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
@@ -107,11 +119,7 @@ def _read_runs(names: list[str]) -> tuple[dict[str, tuple], str | None]:
             return {}, f"database {shown} is not migrated: run `clues db upgrade`"
         with session_scope(engine) as session:
             latest = last_runs(session)
-            found = {
-                name: (latest[name], last_success(session, name))
-                for name in names
-                if name in latest
-            }
+            found = {name: (run, last_success(session, name)) for name, run in latest.items()}
         return found, None
     except SQLAlchemyError as exc:
         reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
