@@ -21,17 +21,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine
 
 from clue_pipeline.errors import ClueError
 from clue_pipeline.labelled_data import json_objects
 from clue_pipeline.platforms.models import NAME_PATTERN
+from clue_pipeline.post_values import as_count, as_time, as_urls
 from clue_pipeline.storage.crawl_runs import RunTotals, abort_stale_runs, finish_run, start_run
 from clue_pipeline.storage.db import session_scope
-from clue_pipeline.storage.posts import POST_FIELDS, upsert_posts
+from clue_pipeline.storage.posts import COUNT_FIELDS, POST_FIELDS, upsert_posts
 from clue_pipeline.storage.types import utcnow
-from clue_pipeline.timeparse import parse_count, parse_time
 
 FIELDS = ("external_id", *POST_FIELDS)
 #: columns read for a field when the mapping names none (the first present wins)
@@ -43,7 +44,6 @@ SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "cs
 BATCH_ROWS = 2000
 MAX_SAMPLES = 20
 STOP_REASON = "import"
-_COUNTS = ("likes", "comments", "reposts")
 
 
 @dataclass
@@ -117,6 +117,12 @@ def import_posts(
             f"platform {platform!r}: expected lower-case letters, digits and _ "
             "(a letter first, at most 64); hint: e.g. --platform hotline_2024"
         )
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ClueError(
+            f"--timezone {timezone!r}: no such time zone; hint: e.g. Asia/Shanghai"
+        ) from None
     kind = file_format(path, file_format_name)
     columns = _columns(mapping or {})
     total = _count_lines(path)
@@ -289,17 +295,17 @@ def _post_of(
     }
     column, published = _value(row, columns["published_at"])
     if published is not None:
-        when = parse_time(str(published), now=now, tz=tz)
+        when = as_time(published, now=now, tz=tz)
         if when is None:
             raise _Refused(
                 f"{column} {str(published)[:40]!r} is no time it can read; hint: e.g. "
                 "2024-05-01 10:00 or 2024-05-01T10:00:00+08:00"
             )
         item["published_at"] = when
-    for name in _COUNTS:
+    for name in COUNT_FIELDS:
         column, value = _value(row, columns[name])
         if value is not None:
-            count = parse_count(value)  # 1.2万, 1,234 (a label without digits is no count)
+            count = as_count(value)  # 1.2万, 1,234 (a label without digits is no count)
             if count is None or count < 0 or not re.search(r"\d", str(value)):
                 raise _Refused(f"{column} {str(value)[:40]!r} is no count")
             item[name] = count
@@ -307,11 +313,11 @@ def _post_of(
     if media is not None:
         if isinstance(media, str):
             media = media.split()
-        if not isinstance(media, list) or not all(isinstance(m, str) for m in media):
+        if not isinstance(media, list):
             raise _Refused(
                 f"{column}: expected a list of addresses, or addresses separated by spaces"
             )
-        item["media_urls"] = media
+        item["media_urls"] = as_urls(media, "")
     return item
 
 

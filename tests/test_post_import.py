@@ -143,6 +143,28 @@ def test_a_csv_export_with_a_bom_and_repeated_ids(engine: Engine, tmp_path: Path
         assert posts["2"].text == "书院路路灯还是不亮"  # the file's last row of an id
 
 
+def test_unix_times_and_address_objects_read_as_a_crawl_reads_them(
+    engine: Engine, tmp_path: Path
+) -> None:
+    rows = [
+        {
+            "id": 7,
+            "text": "停水",
+            "published_at": 1714530000,
+            "media_urls": [{"src": "http://a/1.jpg"}],
+        },
+        {"id": 8, "text": "断电", "published_at": 1714530000123, "likes": 3.0},
+    ]
+    report = import_posts(engine, write_jsonl(tmp_path / "api.jsonl", rows), "api")
+    assert (report.new, report.refused) == (2, 0)
+    with session_scope(engine) as session:
+        posts = {p.external_id: p for p in session.scalars(select(Post))}
+        assert posts["7"].published_at == datetime(2024, 5, 1, 2, 20, tzinfo=UTC)
+        assert posts["8"].published_at == datetime(2024, 5, 1, 2, 20, 0, 123000, tzinfo=UTC)
+        assert posts["7"].media_urls == ["http://a/1.jpg"]
+        assert posts["8"].likes == 3
+
+
 def test_wrong_options_are_one_line_each(engine: Engine, tmp_path: Path) -> None:
     file = write_jsonl(tmp_path / "board.jsonl", ROWS[:1])
     cases = [
@@ -185,6 +207,12 @@ def test_wrong_options_are_one_line_each(engine: Engine, tmp_path: Path) -> None
             lambda: import_posts(engine, file, "board\n"),
             "platform 'board\\n': expected lower-case letters, digits and _ (a letter first, at "
             "most 64); hint: e.g. --platform hotline_2024",
+        )
+    )
+    cases.append(
+        (
+            lambda: import_posts(engine, file, "board", timezone="Mars/Base"),
+            "--timezone 'Mars/Base': no such time zone; hint: e.g. Asia/Shanghai",
         )
     )
     csv_file = tmp_path / "wrong.csv"

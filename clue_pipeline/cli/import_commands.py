@@ -8,7 +8,6 @@ import typer
 
 from clue_pipeline.cli.app import app
 from clue_pipeline.cli.output import progress_bar, say
-from clue_pipeline.errors import ClueError
 
 SHOWN_REFUSALS = 10
 
@@ -35,19 +34,11 @@ def import_command(
 ) -> None:
     """Store the posts of a file as posts of PLATFORM (again: nothing is stored twice),
     for `clues process`."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     from clue_pipeline.post_import import import_posts, parse_mapping
     from clue_pipeline.storage.db import make_engine
     from clue_pipeline.storage.migrate import require_schema
 
     fields = parse_mapping(mapping or [])
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ClueError(
-            f"--timezone {timezone!r}: no such time zone; hint: e.g. Asia/Shanghai"
-        ) from None
     engine = make_engine(require_schema(database_url))
     try:
         with progress_bar(f"importing {file.name}") as progress:

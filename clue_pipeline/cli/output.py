@@ -37,22 +37,24 @@ def progress_bar(description: str, quiet: bool = False) -> Iterator[Callable[[in
         return
     if not console.is_terminal:
         started = last = time.monotonic()
-        state: dict[str, tuple[int, int] | None] = {"now": None, "shown": None}
+        latest: tuple[int, int] | None = None
+        shown: tuple[int, int] | None = None
 
         def show(done: int, total: int) -> None:
+            nonlocal shown
             _note(f"{description}: {done} of {total} ({time.monotonic() - started:.0f} s)")
-            state["shown"] = (done, total)
+            shown = (done, total)
 
         def line(done: int, total: int) -> None:
-            nonlocal last
-            state["now"] = (done, total)
+            nonlocal last, latest
+            latest = (done, total)
             if time.monotonic() - last >= PROGRESS_LINE_SECONDS:
                 show(done, total)
                 last = time.monotonic()
 
         yield line
-        if state["shown"] is not None and state["now"] != state["shown"]:
-            show(*state["now"])
+        if shown is not None and latest is not None and latest != shown:
+            show(*latest)
         return
     with Progress(
         "[progress.description]{task.description}",
