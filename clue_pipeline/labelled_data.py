@@ -32,6 +32,26 @@ def read_labelled(path: Path) -> list[dict[str, str]]:
     return records
 
 
+def read_routed(path: Path) -> list[dict[str, str]]:
+    """Posts with the department that handled them: ``text``, an optional ``title`` and
+    ``department`` (named as the catalogue names its departments)."""
+    records = []
+    for number, obj in json_lines(path):
+        text, department, title = obj.get("text"), obj.get("department"), obj.get("title")
+        if not isinstance(text, str) or not isinstance(department, str) or not department.strip():
+            raise ClueError(
+                f"{path}:{number}: expected an object with string fields 'text' and "
+                f"'department'; hint: department is the one that handled the post, named as "
+                f"config/catalog.yaml names it"
+            )
+        if title is not None and not isinstance(title, str):
+            raise ClueError(f"{path}:{number}: 'title' is {type(title).__name__}, not a string")
+        records.append({"title": title or "", "text": text, "department": department.strip()})
+    if not records:
+        raise ClueError(f"{path}: no records; expected JSON lines with 'text' and 'department'")
+    return records
+
+
 @dataclass(frozen=True)
 class Pair:
     sentence1: str

@@ -13,6 +13,8 @@ import pytest
 from cli_run import run_clues
 from test_classify_model import EXAMPLES
 
+from clue_pipeline.classify import NOISE_LABEL
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -328,3 +330,61 @@ def test_progress_off_a_terminal_is_lines_on_standard_error(monkeypatch, capsys)
         "training ...",
         "building character n-gram features of 12 texts (0 s)",
     ]
+
+
+def test_eval_route_scores_the_department_processing_picks(
+    home: dict[str, str], labelled: Path, tmp_path: Path
+) -> None:
+    assert clues("train", "--data", str(labelled), env=home).returncode == 0
+    routed = tmp_path / "routed.jsonl"
+    posts = [
+        {
+            "title": "拖欠工资",
+            "text": EXAMPLES["劳动和社会保障"][0],
+            "department": "人力资源和社会保障局",
+        },
+        {"text": EXAMPLES["环境保护"][1], "department": "生态环境局"},
+        {"text": EXAMPLES["环境保护"][2], "department": "城市管理和综合执法局"},
+        {"text": EXAMPLES[NOISE_LABEL][0], "department": "教育局"},  # judged noise: wrong
+        {"text": EXAMPLES["城乡建设"][7], "department": "自来水公司"},  # no item names it
+    ]
+    routed.write_text(
+        "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in posts), encoding="utf-8"
+    )
+    done = clues("eval", "route", "--data", str(routed), "--json", env=home)
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads(done.stdout)
+    assert set(metrics) == {
+        "accuracy",
+        "macro_f1",
+        "per_department",
+        "judged_noise",
+        "unseen_category",
+        "outside_catalogue",
+        "n",
+    }
+    assert (metrics["n"], metrics["judged_noise"]) == (5, 1)
+    assert metrics["outside_catalogue"] == {"自来水公司": 1}
+    assert metrics["accuracy"] == pytest.approx(2 / 5)
+    assert metrics["per_department"]["生态环境局"] == {
+        "precision": 0.5,
+        "recall": 1.0,
+        "f1": pytest.approx(2 / 3),
+        "support": 1,
+    }
+    shown = clues("eval", "route", "--data", str(routed), env=home)
+    assert shown.returncode == 0, shown.stderr
+    assert "accuracy 0.4000" in shown.stdout
+    assert "warning: 1 post(s) name a department no item of the catalogue has: 自来水公司 (1)" in (
+        shown.stdout.replace("\n", "")
+    )
+
+
+def test_eval_route_bad_file_is_one_line(home: dict[str, str], tmp_path: Path) -> None:
+    routed = tmp_path / "routed.jsonl"
+    routed.write_text('{"text": "路灯坏了"}\n', encoding="utf-8")
+    assert refusal(clues("eval", "route", "--data", str(routed), env=home)) == (
+        f"error: {routed}:1: expected an object with string fields 'text' and 'department'; "
+        "hint: department is the one that handled the post, named as config/catalog.yaml "
+        "names it"
+    )

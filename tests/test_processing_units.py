@@ -216,6 +216,11 @@ def test_ef_search_can_be_raised_on_a_built_hnsw_index() -> None:
             "p.yaml: field 'batch_size': Input should be greater than or equal to 1; hint: see "
             "the comments in config/processing.yaml",
         ),
+        (
+            {"relevance": {"unseen_category": {"ratio": 0.5}}},
+            "p.yaml: field 'relevance.unseen_category.ratio': Input should be greater than or "
+            "equal to 1; hint: see the comments in config/processing.yaml",
+        ),
         (["grouping"], "p.yaml: expected a mapping of settings at the top"),
     ],
 )

@@ -122,24 +122,32 @@ class CatalogMatcher:
 
     # ---------------------------------------------------------------- ranking
     def match(
-        self, text: str, top_k: int = 5, categories: list[str] | None = None
+        self,
+        text: str,
+        top_k: int = 5,
+        categories: list[str] | None = None,
+        found: dict[str, int] | None = None,
     ) -> list[ItemMatch]:
         """The ``top_k`` best items for ``text``, best first; optionally only
-        items of the named ``categories``. Empty when nothing matches at all."""
+        items of the named ``categories``. Empty when nothing matches at all.
+        ``found``: ``find_terms(text)`` when the caller has it already."""
         allowed = self._allowed(categories)
-        scores, terms_of = self._keyword_scores(self.find_terms(text), allowed)
+        found = self.find_terms(text) if found is None else found
+        scores, terms_of = self._keyword_scores(found, allowed)
         if not scores:
             scores, terms_of = self._bigram_scores(text, allowed)
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
         return [self._result(index, score, terms_of[index]) for index, score in ranked]
 
-    def match_within(self, text: str, category: str) -> ItemMatch:
+    def match_within(
+        self, text: str, category: str, found: dict[str, int] | None = None
+    ) -> ItemMatch:
         """The best item inside ``category`` (decided elsewhere, e.g. by a
         trained model); the category's general 其他 item at score 0 when the
         text says nothing more specific."""
-        found = self.match(text, top_k=1, categories=[category])
-        if found:
-            return found[0]
+        best = self.match(text, top_k=1, categories=[category], found=found)
+        if best:
+            return best[0]
         fallback = self.catalog.category(category).fallback_item()
         index = next(i for i, (_, _, item) in enumerate(self._places) if item is fallback)
         return self._result(index, 0.0, ())

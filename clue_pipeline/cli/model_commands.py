@@ -1,4 +1,4 @@
-"""``clues train``, ``clues eval classify|dedup``, ``clues embedder train``."""
+"""``clues train``, ``clues eval classify|route|dedup``, ``clues embedder train``."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from rich.table import Table
 from rich.text import Text
 
 from clue_pipeline.cli.app import app
-from clue_pipeline.cli.output import console, say, work_status
+from clue_pipeline.cli.output import console, progress_bar, say, work_status
 from clue_pipeline.errors import ClueError
 
 if TYPE_CHECKING:
     from clue_pipeline.processing.grouping import Place
 
 eval_app = typer.Typer(
-    help="Measure classification and dedup on labelled data.", no_args_is_help=True
+    help="Measure classification, routing and dedup on labelled data.", no_args_is_help=True
 )
 embedder_app = typer.Typer(help="The Chinese sentence embedder.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
@@ -164,6 +164,55 @@ def eval_classify(
         f"relevant_recall {metrics['relevant_recall']:.4f}  "
         f"noise_removed {'n/a' if noise is None else f'{noise:.4f}'}"
     )
+
+
+@eval_app.command("route")
+def eval_route(
+    data: Path = typer.Option(
+        ..., "--data", help="JSON lines: text (and title) and the department that handled it."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """How often processing routes a post to the department that handled it."""
+    from clue_pipeline.labelled_data import read_routed
+    from clue_pipeline.processing.config import load_processing_config
+    from clue_pipeline.processing.context import ProcessingContext
+    from clue_pipeline.route_eval import evaluate_routing
+
+    records = read_routed(data)
+    context = ProcessingContext.load(load_processing_config())
+    context.check_files()
+    with progress_bar("judging posts", quiet=as_json) as progress:
+        metrics = evaluate_routing(context, records, progress=progress)
+    if as_json:
+        print(json.dumps(metrics, ensure_ascii=False))
+        return
+    source = "trained model" if context.classifier is not None else "catalogue (no trained model)"
+    say(f"classifier: {source}; {metrics['n']} posts")
+    table = Table("department", "precision", "recall", "f1", "support")
+    rows = sorted(metrics["per_department"].items(), key=lambda kv: (-kv[1]["support"], kv[0]))
+    for department, row in rows:
+        table.add_row(
+            Text(department),  # from the operator's file: never markup
+            f"{row['precision']:.3f}",
+            f"{row['recall']:.3f}",
+            f"{row['f1']:.3f}",
+            str(row["support"]),
+        )
+    console.print(table)
+    say(
+        f"accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['macro_f1']:.4f}  "
+        f"judged noise {metrics['judged_noise']}  category from the catalogue "
+        f"{metrics['unseen_category']}"
+    )
+    outside = metrics["outside_catalogue"]
+    if outside:
+        names = ", ".join(f"{name} ({count})" for name, count in outside.items())
+        say(
+            f"warning: {sum(outside.values())} post(s) name a department no item of the "
+            f"catalogue has: {names}; they count as wrong; hint: name departments as "
+            "config/catalog.yaml does, or give the items that department"
+        )
 
 
 @eval_app.command("dedup")

@@ -50,9 +50,23 @@ class IndexConfig(_Strict):
     ef_search: int = Field(256, ge=8)
 
 
+class UnseenCategoryConfig(_Strict):
+    """When the catalogue, not the trained model, names a post's category: the model knows
+    only the categories it was trained on (a board's 7 where the catalogue has 15), so a post
+    about a matter of another category (a household registration, a bank, minimum living
+    allowance) would be forced into one of them and routed to the wrong department."""
+
+    min_score: float = Field(8.0, ge=0, description="keyword score of the catalogue's item")
+    ratio: float = Field(3.0, ge=1, description="times the best item in the model's category")
+    below_confidence: float = Field(
+        0.9, gt=0, le=1, description="only when the model's own confidence is under this"
+    )
+
+
 class RelevanceConfig(_Strict):
     model: str = "var/models/classifier"
     catalogue_min_score: float = Field(3.0, ge=0, description="without a model: keyword score")
+    unseen_category: UnseenCategoryConfig | None = UnseenCategoryConfig()
 
 
 class PriorityConfig(_Strict):

@@ -7,13 +7,16 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clue_pipeline import settings
-from clue_pipeline.catalog import CatalogMatcher, Item, UrgencyRules, load_catalog
+from clue_pipeline.catalog import CatalogMatcher, Item, ItemMatch, UrgencyRules, load_catalog
 from clue_pipeline.locate import Locator, load_gazetteer
 from clue_pipeline.processing.config import ProcessingConfig
 from clue_pipeline.processing.judgement import Judgement
+
+if TYPE_CHECKING:
+    from clue_pipeline.classify.model import Prediction
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +101,43 @@ class ProcessingContext:
                 category_terms=list(prediction.terms),
             )
             if prediction.category and self.catalog_has(prediction.category):
-                self._fill_item(judgement, text, prediction.category)
+                found = self.matcher.find_terms(text)
+                inside = self.matcher.match_within(text, prediction.category, found)
+                unseen = self._unseen_category(text, prediction, inside, found)
+                if unseen is not None:
+                    _take_unseen_category(judgement, unseen, prediction)
+                self._fill_item(judgement, text, judgement.category, unseen or inside)
             else:
                 self._fill_item(judgement, text, None)
             judgements.append(_urgent_is_never_noise(judgement))
         return judgements
+
+    @cached_property
+    def _trained_categories(self) -> frozenset[str]:
+        return frozenset(self.classifier.labels) if self.classifier is not None else frozenset()
+
+    def _unseen_category(
+        self,
+        text: str,
+        prediction: Prediction,
+        inside: ItemMatch,
+        found: dict[str, int],
+    ) -> ItemMatch | None:
+        """The catalogue's item when it names a category the model was never trained on, and
+        names it far more strongly than anything in the model's category, and the model is
+        not sure (``relevance.unseen_category``); else None: the model's category stands."""
+        rule = self.config.relevance.unseen_category
+        if rule is None or not prediction.relevant:
+            return None
+        if prediction.confidence >= rule.below_confidence:
+            return None
+        best = self.matcher.match(text, top_k=1, found=found)
+        if not best or best[0].category in self._trained_categories:
+            return None
+        score = best[0].score
+        if score < rule.min_score or score < rule.ratio * inside.score:
+            return None
+        return best[0]
 
     def catalog_has(self, category: str) -> bool:
         try:
@@ -132,7 +167,13 @@ class ProcessingContext:
         self._fill_item(judgement, text, judgement.category, best)
         return _urgent_is_never_noise(judgement)
 
-    def _fill_item(self, judgement: Judgement, text: str, category: str | None, match=None) -> None:  # noqa: ANN001
+    def _fill_item(
+        self,
+        judgement: Judgement,
+        text: str,
+        category: str | None,
+        match: ItemMatch | None = None,
+    ) -> None:
         if match is None:
             if category is not None:
                 match = self.matcher.match_within(text, category)
@@ -150,6 +191,17 @@ class ProcessingContext:
         judgement.urgent = urgency.urgent
         judgement.urgency_reasons = list(urgency.reasons)
         judgement.urgency_terms = list(urgency.matched)
+
+
+def _take_unseen_category(judgement: Judgement, match: ItemMatch, prediction: Prediction) -> None:
+    judgement.category = match.category
+    judgement.category_confidence = min(1.0, match.score / 10.0)
+    judgement.category_terms = list(match.matched_terms)
+    judgement.category_reason = (
+        f"catalogue: {', '.join(match.matched_terms[:5])} point at {match.category} · "
+        f"{match.item.name} (score {match.score:.1f}), a category the model was not trained "
+        f"on; the model said {prediction.category} ({prediction.confidence:.2f})"
+    )
 
 
 def _urgent_is_never_noise(judgement: Judgement) -> Judgement:

@@ -14,6 +14,7 @@ class Judgement:
     category: str | None = None
     category_confidence: float | None = None
     category_terms: list[str] = field(default_factory=list)
+    category_reason: str | None = None  # set when the catalogue, not the model, decided
     item_code: str | None = None
     item_name: str | None = None
     department: str | None = None
@@ -31,6 +32,7 @@ class Judgement:
                 if self.category_confidence is None
                 else round(self.category_confidence, 4),
                 "terms": self.category_terms,
+                **({"reason": self.category_reason} if self.category_reason else {}),
             },
             "item": {
                 "code": self.item_code,

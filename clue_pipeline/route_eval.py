@@ -1,0 +1,51 @@
+"""Routing figures (``clues eval route``): how often processing would send a post to the
+department that handled it. Posts are judged as ``clues process`` judges them (the trained
+model, the catalogue's items, categories the model was not trained on); a post judged noise
+reaches no department, so it counts as wrong."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from clue_pipeline.classify.metrics import label_figures
+from clue_pipeline.normalise import normalise
+from clue_pipeline.processing.context import ProcessingContext
+
+BATCH = 512
+
+
+def evaluate_routing(
+    context: ProcessingContext,
+    records: Sequence[dict[str, str]],
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Returns exactly: accuracy, macro_f1 and per_department ({department: {precision,
+    recall, f1, support}}) over all records; judged_noise (posts that reached no department);
+    unseen_category (posts whose category the catalogue decided, see
+    ``relevance.unseen_category``); outside_catalogue ({department: posts} of the file's
+    departments that no catalogue item names: they can never be right); n."""
+    gold = [r["department"] for r in records]
+    predicted: list[str | None] = []
+    unseen = 0
+    for start in range(0, len(records), BATCH):
+        batch = records[start : start + BATCH]
+        texts = [normalise(r.get("title") or None, r["text"]).text for r in batch]
+        for judgement in context.judge(texts):
+            predicted.append(judgement.department if judgement.relevant else None)
+            unseen += judgement.category_reason is not None
+        if progress is not None:
+            progress(len(predicted), len(records))
+    per_department, macro_f1, accuracy = label_figures(gold, predicted)
+    known = {item.department for _, _, item in context.catalog.all_items()}
+    outside = Counter(d for d in gold if d not in known)
+    return {
+        "accuracy": accuracy,
+        "macro_f1": macro_f1,
+        "per_department": per_department,
+        "judged_noise": sum(1 for d in predicted if d is None),
+        "unseen_category": unseen,
+        "outside_catalogue": dict(outside.most_common()),
+        "n": len(records),
+    }
