@@ -14,6 +14,8 @@ from clue_pipeline.normalise import normalise
 from clue_pipeline.processing.context import ProcessingContext
 
 BATCH = 512
+#: orders in these states were handled by their department (a reopened one is not, yet)
+HANDLED_STATES = ("resolved", "closed")
 
 
 def evaluate_routing(
@@ -49,3 +51,41 @@ def evaluate_routing(
         "outside_catalogue": dict(outside.most_common()),
         "n": len(records),
     }
+
+
+def handled_orders(database_url: str | None) -> list[dict[str, str]]:
+    """The analysts' and departments' work as routing labels: one record per resolved or
+    closed work order, the text of its clue's lead post (the post processing took the clue's
+    item from) and the department that resolved it (after any transfer or return)."""
+    from sqlalchemy import select
+
+    from clue_pipeline.storage.db import make_engine, session_scope
+    from clue_pipeline.storage.migrate import upgrade
+    from clue_pipeline.storage.models import Clue, CluePost, Post, WorkOrder
+
+    engine = make_engine(upgrade(database_url))
+    records = []
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(WorkOrder.department, Clue)
+            .join(Clue, Clue.id == WorkOrder.clue_id)
+            .where(WorkOrder.state.in_(HANDLED_STATES))
+            .order_by(WorkOrder.id)
+        )
+        for department, clue in rows:
+            lead_id = (clue.why or {}).get("lead_post_id")
+            post = session.get(Post, lead_id) if lead_id else None
+            if post is None:  # a clue processing has not described (made by hand, older)
+                post = session.scalars(
+                    select(Post)
+                    .join(CluePost, CluePost.post_id == Post.id)
+                    .where(CluePost.clue_id == clue.id)
+                    .order_by(Post.published_at, Post.id)
+                    .limit(1)
+                ).first()
+            if post is not None:
+                records.append(
+                    {"title": post.title or "", "text": post.text or "", "department": department}
+                )
+    engine.dispose()
+    return records

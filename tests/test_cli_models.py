@@ -388,3 +388,54 @@ def test_eval_route_bad_file_is_one_line(home: dict[str, str], tmp_path: Path) -
         "hint: department is the one that handled the post, named as config/catalog.yaml "
         "names it"
     )
+
+
+def _handle_orders(url: str) -> None:
+    """Three clues filed as work orders: the lamp resolved by city management, the unpaid
+    wages sent on to the labour bureau at dispatch and closed by it, and one still filed."""
+    from workflow_data import T0, make_clue
+
+    from clue_pipeline.storage.db import make_engine
+    from verification import claims, decisions, filing, orders
+    from verification.transactions import transaction
+
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        ids = []
+        for text in (EXAMPLES["城乡建设"][0], EXAMPLES["劳动和社会保障"][0], "幸福路井盖丢了"):
+            clue = make_clue(session, (text,))
+            claims.claim(session, clue.id, by="li", now=T0)
+            decisions.verify(session, clue.id, by="li", now=T0)
+            ids.append(filing.file_clue(session, clue.id, by="li", now=T0).id)
+        lamp, wages, _ = ids
+        orders.dispatch(session, lamp, by="li", now=T0)
+        orders.resolve(session, lamp, by="城管", note="换了灯具", now=T0)
+        orders.dispatch(session, wages, by="li", department="人力资源和社会保障局", now=T0)
+        orders.resolve(session, wages, by="人社", note="已督促发放", now=T0)
+        orders.close(session, wages, by="li", note="回访满意", satisfied=True, now=T0)
+    engine.dispose()
+
+
+def test_eval_route_scores_the_departments_that_resolved_work_orders(
+    home: dict[str, str], labelled: Path, tmp_path: Path
+) -> None:
+    url = _empty_database(tmp_path)
+    assert clues("train", "--data", str(labelled), env=home).returncode == 0
+    assert refusal(clues("eval", "route", env=home)) == (
+        "error: nothing to score; hint: give --data FILE.jsonl or --from-orders"
+    )
+    assert refusal(clues("eval", "route", "--from-orders", "--database-url", url, env=home)) == (
+        "error: the database holds no resolved or closed work orders yet; hint: departments "
+        "resolve the orders filed from clues (`clues orders resolve ID --note TEXT`)"
+    )
+    _handle_orders(url)
+    done = clues("eval", "route", "--from-orders", "--database-url", url, "--json", env=home)
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads(done.stdout)
+    assert (metrics["n"], metrics["accuracy"]) == (2, 1.0)
+    assert {d for d, row in metrics["per_department"].items() if row["support"]} == {
+        "城市管理和综合执法局",
+        "人力资源和社会保障局",
+    }
+    shown = clues("eval", "route", "--from-orders", "--database-url", url, env=home)
+    assert "2 resolved or closed work orders from the database" in shown.stdout

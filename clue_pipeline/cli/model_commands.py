@@ -169,17 +169,36 @@ def eval_classify(
 @eval_app.command("route")
 def eval_route(
     data: Path = typer.Option(
-        ..., "--data", help="JSON lines: text (and title) and the department that handled it."
+        None, "--data", help="JSON lines: text (and title) and the department that handled it."
     ),
+    from_orders: bool = typer.Option(
+        False,
+        "--from-orders",
+        help="Score the resolved and closed work orders in the database too: each order's "
+        "lead post against the department that resolved it.",
+    ),
+    database_url: str = typer.Option(None, "--database-url", help="Default: CLUES_DATABASE_URL."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """How often processing routes a post to the department that handled it."""
     from clue_pipeline.labelled_data import read_routed
     from clue_pipeline.processing.config import load_processing_config
     from clue_pipeline.processing.context import ProcessingContext
-    from clue_pipeline.route_eval import evaluate_routing
+    from clue_pipeline.route_eval import evaluate_routing, handled_orders
 
-    records = read_routed(data)
+    if data is None and not from_orders:
+        raise ClueError("nothing to score; hint: give --data FILE.jsonl or --from-orders")
+    records = read_routed(data) if data is not None else []
+    if from_orders:
+        handled = handled_orders(database_url)
+        if not handled:
+            raise ClueError(
+                "the database holds no resolved or closed work orders yet; hint: departments "
+                "resolve the orders filed from clues (`clues orders resolve ID --note TEXT`)"
+            )
+        if not as_json:
+            say(f"{len(handled)} resolved or closed work orders from the database")
+        records += handled
     context = ProcessingContext.load(load_processing_config())
     context.check_files()
     with progress_bar("judging posts", quiet=as_json) as progress:
