@@ -213,3 +213,28 @@ def test_project_gazetteer_abbreviations(locator):
     assert locator.locate("东湖今天好热").district == "东湖区"
     assert locator.locate("老城改造又开始了").district is None  # stop abbreviation
     assert locator.locate("云台这边的房价").district == "云台区"
+
+
+@pytest.mark.parametrize(
+    ("text", "mentions"),
+    [
+        # right after another city's or county's name: that place's station, school, hospital
+        ("长沙市火车站的出租车乱收费", []),
+        ("K7县火车站出站口没有路灯", []),
+        ("C市三中寒假违规补课", []),  # 市三中 shares C市's suffix
+        # a post naming another city and none of this city's own places: somewhere else
+        ("刚从长沙市出差回来，火车站的出租车乱收费", []),
+        # this city's own name, or one of its districts, anchors the post here
+        ("云江市火车站的出租车乱收费", ["火车站"]),
+        ("刚从长沙市出差回来，江北区火车站的出租车乱收费", ["江北区", "火车站"]),
+        # common words ending in 市 or 县, and 市 starting a word, are no other city
+        ("去超市的路上经过火车站，出租车乱收费", ["火车站"]),
+        ("近期有市民反映火车站出租车乱收费", ["火车站"]),
+        ("早上六点半的市三中门口堵车", ["市三中"]),
+    ],
+)
+def test_places_of_somewhere_else_are_not_this_citys(
+    locator: Locator, text: str, mentions: list[str]
+) -> None:
+    assert locator.mentions(text) == mentions
+    assert (locator.locate(text).district is None) == (not mentions)

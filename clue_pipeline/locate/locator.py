@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from clue_pipeline.locate.elsewhere import follows_elsewhere, names_elsewhere
 from clue_pipeline.locate.gazetteer import Gazetteer
 from clue_pipeline.locate.matcher import Place, compile_surfaces, surface_forms
 
@@ -99,14 +100,38 @@ class Locator:
             if p.kind == "community"
         }
         self._pattern = compile_surfaces(list(self._forms))
+        city = gazetteer.city
+        self._own = tuple(
+            {city, city.removesuffix("市")}
+            | {p.name for places in self._forms.values() for p in places if p.kind == "district"}
+            | {s for s, places in self._forms.items() if any(p.kind == "district" for p in places)}
+        )
+        self._anchors = frozenset(
+            surface
+            for surface, places in self._forms.items()
+            if any(p.kind in ("district", "street") and not p.abbreviation for p in places)
+        )
 
     @property
     def surfaces(self) -> dict[str, tuple[Place, ...]]:
         return dict(self._forms)
 
     def mentions(self, text: str) -> list[str]:
-        """Surface forms found in ``text``, in order (longest match at each place)."""
-        return self._pattern.findall(text or "")
+        """Surface forms found in ``text``, in order (longest match at each place), except
+        those right after the name of another city or county (``elsewhere``)."""
+        text = text or ""
+        found = [
+            found.group(0)
+            for found in self._pattern.finditer(text)
+            if not follows_elsewhere(text, found.start(), found.group(0), self._own)
+        ]
+        if found and not self._anchored(text, found) and names_elsewhere(text, self._own):
+            return []  # about another city: its 火车站 is not this city's
+        return found
+
+    def _anchored(self, text: str, found: list[str]) -> bool:
+        """Whether ``text`` names this city, or one of its districts or streets in full."""
+        return self.gazetteer.city in text or any(s in self._anchors for s in found)
 
     def locate(self, text: str, location_text: str | None = None) -> Location:
         found = [(s, 1.0) for s in self.mentions(text)]

@@ -1,0 +1,48 @@
+"""Posts about somewhere else. Every city has a 火车站, a 中心医院 and a 解放路: a place name
+right after the name of another city or county ("长沙市火车站", "C市三中", "K7县人民医院") is
+about that place, and a post that names another city or county but neither this city nor
+one of its districts or streets is about somewhere else as a whole. The city's own name, its
+districts and counties, and common words that end in 市 or 县 (城市, 超市, 本市, 全县) do
+not count as somewhere else."""
+
+from __future__ import annotations
+
+import re
+
+#: a city, county or prefecture name: two or three Chinese characters, or a letter and up to
+#: two digits (how posts hide names: A市, K7县), then the administrative suffix; a letter
+#: code for a district too (A2区), but no Chinese word ending in 区 (小区, 社区, 城区, 景区)
+_NAME = r"(?:(?:[A-Za-z][0-9]{0,2}|[\u4e00-\u9fff]{2,3})[市县州]|[A-Za-z][0-9]{0,2}区)"
+NAME_BEFORE = re.compile(_NAME + "$")
+#: in running text the suffix must not start a word of its own (市民, 市场, 市中心, 县城)
+NAME_ANYWHERE = re.compile(_NAME + r"(?!民|场|政|区|委|长|级|容|貌|值|面|中心|城|里|内|域)")
+#: a character that, before 市 or 县, makes a common word or phrase rather than a name
+#: (城市, 超市, 本市, 全县, 我们市, 针对市民, 早上的市中心)
+WORD_BEFORE_SUFFIX = frozenset(
+    "本全我该各此们城超都夜菜股楼门上开集花早闹黑街外邻郡省地县区"
+    "的有对在到去向望近是和与及或为被把从往于了也就还要请让给说称"
+)
+SUFFIXES = ("市", "县")
+LOOK_BACK = 4
+
+
+def _is_elsewhere(name: str, own: tuple[str, ...]) -> bool:
+    if name.endswith(own):
+        return False
+    return not ("\u4e00" <= name[0] <= "\u9fff" and name[-2] in WORD_BEFORE_SUFFIX)
+
+
+def follows_elsewhere(text: str, start: int, surface: str, own: tuple[str, ...]) -> bool:
+    """Whether the mention of ``surface`` at ``start`` follows the name of another city or
+    county (a surface that starts with 市 or 县, 市三中, may share that name's suffix: C市三中).
+    ``own``: the names that are this city's (the city, its districts and counties)."""
+    before = text[max(0, start - LOOK_BACK) : start]
+    if surface.startswith(SUFFIXES):
+        before += surface[0]
+    found = NAME_BEFORE.search(before)
+    return found is not None and _is_elsewhere(found.group(0), own)
+
+
+def names_elsewhere(text: str, own: tuple[str, ...]) -> bool:
+    """Whether ``text`` names another city or county anywhere."""
+    return any(_is_elsewhere(m.group(0), own) for m in NAME_ANYWHERE.finditer(text))
