@@ -109,7 +109,8 @@ def test_a_clue_page_shows_hostile_text_as_text_masked_and_pseudonymised(sqlite_
         author = session.scalars(select(Post.author).where(Post.text.contains(PHONE))).one()
         # the reason of a category the catalogue named (its terms come from the post)
         reason = {"label": "政法", "confidence": 0.9, "terms": ["户口"], "reason": PAYLOAD}
-        session.get(Clue, ids["hostile"]).why = {"category": reason}
+        example = {"code": "CX-02-04", "terms": [], "example": PAYLOAD, "similarity": 0.42}
+        session.get(Clue, ids["hostile"]).why = {"category": reason, "item": example}
     with sqlite_web.client() as client:
         login(client, "alice")
         page = client.get(f"/clues/{ids['hostile']}").text
@@ -122,9 +123,10 @@ def test_a_clue_page_shows_hostile_text_as_text_masked_and_pseudonymised(sqlite_
         page.count(
             "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
         )
-        >= 2  # the post and the category's reason
+        >= 3  # the post, the category's reason and the item's nearest example
     )
     assert '<span class="reason">&lt;script&gt;' in page
+    assert '<span class="example">相近示例：&lt;script&gt;' in page and "（相似度 0.42）" in page
     assert "[电话已隐藏]" in page and "[证件号已隐藏]" in page
     assert author not in page and author not in api and PHONE not in api
     assert pseudonym("city_forum", author, secret_key()) in page

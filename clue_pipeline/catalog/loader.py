@@ -31,6 +31,8 @@ _HINTS: dict[str, str] = {
     "keywords": "list the words residents write about it, e.g. [路灯, 不亮, 灯杆]",
     "deadline_days": "a whole number of days, e.g. 10",
     "urgency": "write urgent or normal",
+    "examples": "an example is a whole post about the item as residents write it, e.g. "
+    "小区门口的路灯坏了一个月，晚上一片漆黑",
     "items": "a subcategory needs at least one item",
     "subcategories": "a category needs at least one subcategory",
     "categories": "the catalogue needs at least one category",
@@ -146,6 +148,10 @@ def _expected(error: dict[str, Any]) -> str | None:
         return "a code like CX-03-02" if "-" in str(ctx.get("pattern")) else "a short code like CX"
     if kind == "literal_error":
         return f"one of {ctx.get('expected')}"
+    if kind == "string_too_short" and (ctx.get("min_length") or 1) > 1:
+        return f"a string of at least {ctx['min_length']} characters"
+    if kind == "string_too_long":
+        return f"a string of at most {ctx.get('max_length')} characters"
     if kind in ("string_type", "string_too_short"):
         return "a non-empty string"
     if kind in ("int_parsing", "int_type", "int_from_float"):

@@ -4,15 +4,22 @@ subcategory's keywords and name (half weight) and their category's keywords
 and name (a fifth). Scoring is BM25-like: a term weighs more the fewer items
 carry it and the longer it is; repeats saturate. One pass over the text finds
 every occurrence of every term (overlaps included) by a two-character prefix
-table. When no term occurs, character bigrams of the item texts rank instead,
-at a lower score."""
+table. An item's example posts (``examples`` in the catalogue: what residents
+write about it) add the cosine of the text with the nearest of them, over
+character 2-3-gram TF-IDF, so a post that says the matter in other words than the
+keywords still finds its item. When neither a term nor an example occurs,
+character bigrams of the item texts rank instead, at a lower score."""
 
 from __future__ import annotations
 
 import math
 import unicodedata
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
 
 from clue_pipeline.catalog.models import OTHER, Catalog, Category, Item, Subcategory
 
@@ -22,6 +29,10 @@ CATEGORY_WEIGHT = 0.2
 BIGRAM_SCALE = 0.3  # bigram evidence is weaker than a whole keyword
 K1 = 1.2  # term-frequency saturation
 B = 0.25  # item document length normalisation
+EXAMPLE_WEIGHT = 12.0  # score of an example the text is identical to
+EXAMPLE_MIN = 0.1  # cosine under which an example is no evidence
+EXAMPLE_TEXT_CHARS = 120  # a text's opening compared with the examples (where it states the matter)
+EXAMPLE_BUCKETS = 2**20  # hashed n-gram columns
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,8 @@ class ItemMatch:
     department: str
     score: float
     matched_terms: tuple[str, ...]
+    example: str | None = None  # the item's example nearest the text, when it counted
+    example_similarity: float | None = None
 
 
 def normalise(text: str) -> str:
@@ -99,6 +112,7 @@ class CatalogMatcher:
                 by_prefix[term[:2]].add(len(term))
         self._prefix = {p: tuple(sorted(lengths_)) for p, lengths_ in by_prefix.items()}
         self._bigram_index = self._build_bigram_index()
+        self._build_examples()
 
     # ------------------------------------------------------------------ terms
     def find_terms(self, text: str) -> dict[str, int]:
@@ -121,31 +135,51 @@ class CatalogMatcher:
         return dict(found)
 
     # ---------------------------------------------------------------- ranking
+    def example_similarities(self, texts: Sequence[str]) -> np.ndarray | None:
+        """Cosine of each text with every example of the catalogue (one row per text), for
+        ``match(..., examples=row)``; None when the catalogue has no examples. One sparse
+        product for a whole batch: build it once per batch, not per text."""
+        if self._example_idf is None:
+            return None
+        heads = [normalise(t[:EXAMPLE_TEXT_CHARS]) for t in texts]
+        x = self._weighted(self._example_ngrams.transform(heads))
+        return (x @ self._example_matrix).toarray()
+
     def match(
         self,
         text: str,
         top_k: int = 5,
         categories: list[str] | None = None,
         found: dict[str, int] | None = None,
+        examples: np.ndarray | None = None,
     ) -> list[ItemMatch]:
         """The ``top_k`` best items for ``text``, best first; optionally only
         items of the named ``categories``. Empty when nothing matches at all.
-        ``found``: ``find_terms(text)`` when the caller has it already."""
+        ``found``: ``find_terms(text)`` when the caller has it already; ``examples``:
+        the text's row of ``example_similarities`` (without it examples are not read)."""
         allowed = self._allowed(categories)
         found = self.find_terms(text) if found is None else found
         scores, terms_of = self._keyword_scores(found, allowed)
+        nearest = self._example_scores(examples, allowed, scores)
         if not scores:
             scores, terms_of = self._bigram_scores(text, allowed)
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
-        return [self._result(index, score, terms_of[index]) for index, score in ranked]
+        return [
+            self._result(index, score, terms_of[index], nearest.get(index))
+            for index, score in ranked
+        ]
 
     def match_within(
-        self, text: str, category: str, found: dict[str, int] | None = None
+        self,
+        text: str,
+        category: str,
+        found: dict[str, int] | None = None,
+        examples: np.ndarray | None = None,
     ) -> ItemMatch:
         """The best item inside ``category`` (decided elsewhere, e.g. by a
         trained model); the category's general 其他 item at score 0 when the
         text says nothing more specific."""
-        best = self.match(text, top_k=1, categories=[category], found=found)
+        best = self.match(text, top_k=1, categories=[category], found=found, examples=examples)
         if best:
             return best[0]
         fallback = self.catalog.category(category).fallback_item()
@@ -153,11 +187,12 @@ class CatalogMatcher:
         return self._result(index, 0.0, ())
 
     def rank_categories(
-        self, text: str, categories: list[str] | None = None
+        self, text: str, categories: list[str] | None = None, examples: np.ndarray | None = None
     ) -> list[tuple[str, float]]:
         """Categories ranked by the score of their best item."""
         best: dict[str, float] = {}
-        for found in self.match(text, top_k=len(self._places), categories=categories):
+        ranked = self.match(text, top_k=len(self._places), categories=categories, examples=examples)
+        for found in ranked:
             best.setdefault(found.category, found.score)
         return sorted(best.items(), key=lambda kv: -kv[1])
 
@@ -218,7 +253,68 @@ class CatalogMatcher:
                 terms_of[index].append(gram)
         return scores, terms_of
 
-    def _result(self, index: int, score: float, terms: list[str] | tuple[str, ...]) -> ItemMatch:
+    def _build_examples(self) -> None:
+        """The examples' TF-IDF rows (hashed character 2-3-grams, sublinear counts, the
+        inverse document frequency over the examples, unit length), grouped by item
+        (``_example_starts``: where each item that has examples begins,
+        ``_example_owners``: that item)."""
+        texts, owners = [], []
+        for index, (_, _, item) in enumerate(self._places):
+            for example in item.examples:
+                texts.append(example)
+                owners.append(index)
+        self._example_texts = texts
+        if not texts:
+            self._example_idf = None
+            return
+        from clue_pipeline.embedding.char_ngram_hashing import HashedCharNgrams
+
+        self._example_ngrams = HashedCharNgrams((2, 3), EXAMPLE_BUCKETS)
+        counts = self._example_ngrams.transform([normalise(t) for t in texts])
+        df = np.bincount(counts.indices, minlength=EXAMPLE_BUCKETS)
+        # an n-gram no example has weighs nothing, in the text's length too: as a vocabulary
+        idf = np.where(df > 0, np.log((1 + len(texts)) / (1 + df)) + 1, 0).astype(np.float32)
+        self._example_idf = idf
+        self._example_matrix = self._weighted(counts).T.tocsr()
+        owner = np.asarray(owners)
+        self._example_starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        self._example_owners = owner[self._example_starts]
+
+    def _weighted(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        weighted = counts.copy()
+        weighted.data = (1 + np.log(weighted.data)) * self._example_idf[weighted.indices]
+        weighted.eliminate_zeros()
+        norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+        norms[norms == 0] = 1
+        return sp.csr_matrix(sp.diags(1 / norms) @ weighted, dtype=np.float32)
+
+    def _example_scores(
+        self, examples: np.ndarray | None, allowed: set[int] | None, scores: dict[int, float]
+    ) -> dict[int, tuple[str, float]]:
+        """Add each item's nearest example to ``scores``; the example and its cosine of
+        every item it counted for."""
+        if examples is None or self._example_idf is None:
+            return {}
+        best = np.maximum.reduceat(examples, self._example_starts)
+        nearest: dict[int, tuple[str, float]] = {}
+        for j in np.flatnonzero(best >= EXAMPLE_MIN):
+            index = int(self._example_owners[j])
+            if allowed is not None and index not in allowed:
+                continue
+            start = self._example_starts[j]
+            end = self._example_starts[j + 1] if j + 1 < len(self._example_starts) else None
+            which = start + int(np.argmax(examples[start:end]))
+            scores[index] = scores.get(index, 0.0) + EXAMPLE_WEIGHT * float(best[j])
+            nearest[index] = (self._example_texts[which], round(float(best[j]), 4))
+        return nearest
+
+    def _result(
+        self,
+        index: int,
+        score: float,
+        terms: list[str] | tuple[str, ...],
+        nearest: tuple[str, float] | None = None,
+    ) -> ItemMatch:
         category, sub, item = self._places[index]
         return ItemMatch(
             code=item.code,
@@ -228,4 +324,6 @@ class CatalogMatcher:
             department=item.department,
             score=round(score, 4),
             matched_terms=tuple(sorted(set(terms), key=lambda t: (-len(t), t))),
+            example=nearest[0] if nearest else None,
+            example_similarity=nearest[1] if nearest else None,
         )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraint
 CODE_PATTERN = r"^[A-Z][A-Z0-9]{0,7}(-[0-9A-Z]{1,4}){1,3}$"
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+Example = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=300)]
 OTHER = "其他"
 
 
@@ -27,6 +28,7 @@ class Item(Strict):
     description: str = ""
     deadline_days: int = Field(ge=1, le=365)
     urgency: Literal["urgent", "normal"] = "normal"
+    examples: list[Example] = Field([], max_length=20)
 
 
 class Subcategory(Strict):

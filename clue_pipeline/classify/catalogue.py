@@ -18,13 +18,15 @@ class CatalogueClassifier:
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         predictions = []
-        for text in texts:
-            ranked = self.matcher.rank_categories(text)
+        rows = self.matcher.example_similarities(texts)
+        for number, text in enumerate(texts):
+            row = rows[number] if rows is not None else None
+            ranked = self.matcher.rank_categories(text, examples=row)
             scores = {name: float(score) for name, score in ranked}
             best_name, best_score = ranked[0] if ranked else (None, 0.0)
             total = sum(scores.values()) or 1.0
             relevant = best_score >= self.min_score
-            top = self.matcher.match(text, top_k=1)
+            top = self.matcher.match(text, top_k=1, examples=row)
             predictions.append(
                 Prediction(
                     relevant=relevant,

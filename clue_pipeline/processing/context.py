@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from clue_pipeline import settings
 from clue_pipeline.catalog import CatalogMatcher, Item, ItemMatch, UrgencyRules, load_catalog
 from clue_pipeline.locate import Locator, load_gazetteer
@@ -81,13 +83,20 @@ class ProcessingContext:
 
     def judge(self, texts: Sequence[str]) -> list[Judgement]:
         """Relevance, category, item, department and urgency of each text."""
+        rows = self.matcher.example_similarities(texts)
+        examples = list(rows) if rows is not None else [None] * len(texts)
         if self.classifier is not None:
-            return self._judge_with_model(texts)
-        return [self._judge_from_catalogue(text) for text in texts]
+            return self._judge_with_model(texts, examples)
+        return [
+            self._judge_from_catalogue(text, row) for text, row in zip(texts, examples, strict=True)
+        ]
 
-    def _judge_with_model(self, texts: Sequence[str]) -> list[Judgement]:
+    def _judge_with_model(
+        self, texts: Sequence[str], examples: list[np.ndarray | None]
+    ) -> list[Judgement]:
         judgements = []
-        for text, prediction in zip(texts, self.classifier.predict(list(texts)), strict=True):
+        predictions = self.classifier.predict(list(texts))
+        for text, prediction, row in zip(texts, predictions, examples, strict=True):
             judgement = Judgement(
                 relevant=prediction.relevant,
                 relevance_score=float(prediction.relevance_score),
@@ -102,13 +111,13 @@ class ProcessingContext:
             )
             if prediction.category and self.catalog_has(prediction.category):
                 found = self.matcher.find_terms(text)
-                inside = self.matcher.match_within(text, prediction.category, found)
-                unseen = self._unseen_category(text, prediction, inside, found)
+                inside = self.matcher.match_within(text, prediction.category, found, row)
+                unseen = self._unseen_category(text, prediction, inside, found, row)
                 if unseen is not None:
                     _take_unseen_category(judgement, unseen, prediction)
                 self._fill_item(judgement, text, judgement.category, unseen or inside)
             else:
-                self._fill_item(judgement, text, None)
+                self._fill_item(judgement, text, None, examples=row)
             judgements.append(_urgent_is_never_noise(judgement))
         return judgements
 
@@ -122,6 +131,7 @@ class ProcessingContext:
         prediction: Prediction,
         inside: ItemMatch,
         found: dict[str, int],
+        examples: np.ndarray | None,
     ) -> ItemMatch | None:
         """The catalogue's item when it names a category the model was never trained on, and
         names it far more strongly than anything in the model's category, and the model is
@@ -131,7 +141,7 @@ class ProcessingContext:
             return None
         if prediction.confidence >= rule.below_confidence:
             return None
-        best = self.matcher.match(text, top_k=1, found=found)
+        best = self.matcher.match(text, top_k=1, found=found, examples=examples)
         if not best or best[0].category in self._trained_categories:
             return None
         score = best[0].score
@@ -146,8 +156,8 @@ class ProcessingContext:
             return False
         return True
 
-    def _judge_from_catalogue(self, text: str) -> Judgement:
-        matches = self.matcher.match(text, top_k=1)
+    def _judge_from_catalogue(self, text: str, examples: np.ndarray | None) -> Judgement:
+        matches = self.matcher.match(text, top_k=1, examples=examples)
         best = matches[0] if matches else None
         score = best.score if best else 0.0
         relevant = score >= self.config.relevance.catalogue_min_score
@@ -173,12 +183,13 @@ class ProcessingContext:
         text: str,
         category: str | None,
         match: ItemMatch | None = None,
+        examples: np.ndarray | None = None,
     ) -> None:
         if match is None:
             if category is not None:
-                match = self.matcher.match_within(text, category)
+                match = self.matcher.match_within(text, category, examples=examples)
             else:
-                found = self.matcher.match(text, top_k=1)
+                found = self.matcher.match(text, top_k=1, examples=examples)
                 match = found[0] if found else None
         hint = None
         if match is not None:
@@ -186,6 +197,8 @@ class ProcessingContext:
             judgement.item_name = match.item.name
             judgement.department = match.department
             judgement.item_terms = list(match.matched_terms)
+            judgement.item_example = match.example
+            judgement.item_example_similarity = match.example_similarity
             hint = match.item.urgency
         urgency = self.urgency.assess(text, hint=hint)
         judgement.urgent = urgency.urgent

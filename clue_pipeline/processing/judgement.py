@@ -19,6 +19,8 @@ class Judgement:
     item_name: str | None = None
     department: str | None = None
     item_terms: list[str] = field(default_factory=list)
+    item_example: str | None = None  # the item's catalogue example nearest the post
+    item_example_similarity: float | None = None
     urgent: bool = False
     urgency_reasons: list[str] = field(default_factory=list)
     urgency_terms: list[str] = field(default_factory=list)
@@ -39,6 +41,11 @@ class Judgement:
                 "name": self.item_name,
                 "department": self.department,
                 "terms": self.item_terms,
+                **(
+                    {"example": self.item_example, "similarity": self.item_example_similarity}
+                    if self.item_example
+                    else {}
+                ),
             },
             "urgency": {"urgent": self.urgent, "reasons": self.urgency_reasons},
             "urgency_terms": self.urgency_terms,
