@@ -12,10 +12,11 @@ character bigrams of the item texts rank instead, at a lower score."""
 
 from __future__ import annotations
 
+import heapq
 import math
 import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,32 @@ EXAMPLE_WEIGHT = 12.0  # score of an example the text is identical to
 EXAMPLE_MIN = 0.1  # cosine under which an example is no evidence
 EXAMPLE_TEXT_CHARS = 120  # a text's opening compared with the examples (where it states the matter)
 EXAMPLE_BUCKETS = 2**20  # hashed n-gram columns
+
+
+@dataclass(frozen=True)
+class ExampleRow:
+    """One text's cosine with every example, and with the nearest example of each item
+    that has examples."""
+
+    similarities: np.ndarray
+    best: np.ndarray
+
+
+@dataclass(frozen=True)
+class ExampleRows:
+    """``example_similarities`` of a batch: ``rows[i]`` is text i's ``ExampleRow``."""
+
+    similarities: np.ndarray
+    best: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.best)
+
+    def __getitem__(self, index: int) -> ExampleRow:
+        return ExampleRow(self.similarities[index], self.best[index])
+
+    def __iter__(self) -> Iterator[ExampleRow]:
+        return (self[i] for i in range(len(self)))
 
 
 @dataclass(frozen=True)
@@ -135,15 +162,17 @@ class CatalogMatcher:
         return dict(found)
 
     # ---------------------------------------------------------------- ranking
-    def example_similarities(self, texts: Sequence[str]) -> np.ndarray | None:
-        """Cosine of each text with every example of the catalogue (one row per text), for
-        ``match(..., examples=row)``; None when the catalogue has no examples. One sparse
-        product for a whole batch: build it once per batch, not per text."""
+    def example_similarities(self, texts: Sequence[str]) -> ExampleRows | None:
+        """How near each text is to every example of the catalogue, one row per text, for
+        ``match(..., examples=rows[i])``; None when the catalogue has no examples. One
+        sparse product for a whole batch: build it once per batch, not per text."""
         if self._example_idf is None:
             return None
         heads = [normalise(t[:EXAMPLE_TEXT_CHARS]) for t in texts]
         x = self._weighted(self._example_ngrams.transform(heads))
-        return (x @ self._example_matrix).toarray()
+        similarities = (x @ self._example_matrix).toarray()
+        best = np.maximum.reduceat(similarities, self._example_starts, axis=1)
+        return ExampleRows(similarities, best)
 
     def match(
         self,
@@ -151,7 +180,7 @@ class CatalogMatcher:
         top_k: int = 5,
         categories: list[str] | None = None,
         found: dict[str, int] | None = None,
-        examples: np.ndarray | None = None,
+        examples: ExampleRow | None = None,
     ) -> list[ItemMatch]:
         """The ``top_k`` best items for ``text``, best first; optionally only
         items of the named ``categories``. Empty when nothing matches at all.
@@ -163,18 +192,27 @@ class CatalogMatcher:
         nearest = self._example_scores(examples, allowed, scores)
         if not scores:
             scores, terms_of = self._bigram_scores(text, allowed)
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
+        # best first, ties by catalogue order; nlargest: most calls want one of many items
+        ranked = heapq.nlargest(top_k, scores.items(), key=lambda kv: (kv[1], -kv[0]))
         return [
-            self._result(index, score, terms_of[index], nearest.get(index))
+            self._result(index, score, terms_of[index], self._nearest(examples, nearest, index))
             for index, score in ranked
         ]
+
+    def _nearest(
+        self, examples: ExampleRow | None, nearest: dict[int, tuple[int, float]], index: int
+    ) -> tuple[str, float] | None:
+        if examples is None or index not in nearest:
+            return None
+        j, similarity = nearest[index]
+        return self._nearest_example(examples, j), round(similarity, 4)
 
     def match_within(
         self,
         text: str,
         category: str,
         found: dict[str, int] | None = None,
-        examples: np.ndarray | None = None,
+        examples: ExampleRow | None = None,
     ) -> ItemMatch:
         """The best item inside ``category`` (decided elsewhere, e.g. by a
         trained model); the category's general 其他 item at score 0 when the
@@ -187,7 +225,7 @@ class CatalogMatcher:
         return self._result(index, 0.0, ())
 
     def rank_categories(
-        self, text: str, categories: list[str] | None = None, examples: np.ndarray | None = None
+        self, text: str, categories: list[str] | None = None, examples: ExampleRow | None = None
     ) -> list[tuple[str, float]]:
         """Categories ranked by the score of their best item."""
         best: dict[str, float] = {}
@@ -289,24 +327,26 @@ class CatalogMatcher:
         return sp.csr_matrix(sp.diags(1 / norms) @ weighted, dtype=np.float32)
 
     def _example_scores(
-        self, examples: np.ndarray | None, allowed: set[int] | None, scores: dict[int, float]
-    ) -> dict[int, tuple[str, float]]:
-        """Add each item's nearest example to ``scores``; the example and its cosine of
-        every item it counted for."""
+        self, examples: ExampleRow | None, allowed: set[int] | None, scores: dict[int, float]
+    ) -> dict[int, tuple[int, float]]:
+        """Add each item's nearest example to ``scores``; for every item it counted for, the
+        item's place among those with examples and the cosine."""
         if examples is None or self._example_idf is None:
             return {}
-        best = np.maximum.reduceat(examples, self._example_starts)
-        nearest: dict[int, tuple[str, float]] = {}
-        for j in np.flatnonzero(best >= EXAMPLE_MIN):
+        nearest: dict[int, tuple[int, float]] = {}
+        for j in np.flatnonzero(examples.best >= EXAMPLE_MIN):
             index = int(self._example_owners[j])
             if allowed is not None and index not in allowed:
                 continue
-            start = self._example_starts[j]
-            end = self._example_starts[j + 1] if j + 1 < len(self._example_starts) else None
-            which = start + int(np.argmax(examples[start:end]))
-            scores[index] = scores.get(index, 0.0) + EXAMPLE_WEIGHT * float(best[j])
-            nearest[index] = (self._example_texts[which], round(float(best[j]), 4))
+            similarity = float(examples.best[j])
+            scores[index] = scores.get(index, 0.0) + EXAMPLE_WEIGHT * similarity
+            nearest[index] = (j, similarity)
         return nearest
+
+    def _nearest_example(self, examples: ExampleRow, j: int) -> str:
+        start = self._example_starts[j]
+        end = self._example_starts[j + 1] if j + 1 < len(self._example_starts) else None
+        return self._example_texts[start + int(np.argmax(examples.similarities[start:end]))]
 
     def _result(
         self,

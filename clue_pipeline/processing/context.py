@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from clue_pipeline import settings
 from clue_pipeline.catalog import CatalogMatcher, Item, ItemMatch, UrgencyRules, load_catalog
+from clue_pipeline.catalog.matcher import ExampleRow
 from clue_pipeline.locate import Locator, load_gazetteer
 from clue_pipeline.processing.config import ProcessingConfig
 from clue_pipeline.processing.judgement import Judgement
@@ -92,7 +91,7 @@ class ProcessingContext:
         ]
 
     def _judge_with_model(
-        self, texts: Sequence[str], examples: list[np.ndarray | None]
+        self, texts: Sequence[str], examples: list[ExampleRow | None]
     ) -> list[Judgement]:
         judgements = []
         predictions = self.classifier.predict(list(texts))
@@ -131,7 +130,7 @@ class ProcessingContext:
         prediction: Prediction,
         inside: ItemMatch,
         found: dict[str, int],
-        examples: np.ndarray | None,
+        examples: ExampleRow | None,
     ) -> ItemMatch | None:
         """The catalogue's item when it names a category the model was never trained on, and
         names it far more strongly than anything in the model's category, and the model is
@@ -156,7 +155,7 @@ class ProcessingContext:
             return False
         return True
 
-    def _judge_from_catalogue(self, text: str, examples: np.ndarray | None) -> Judgement:
+    def _judge_from_catalogue(self, text: str, examples: ExampleRow | None) -> Judgement:
         matches = self.matcher.match(text, top_k=1, examples=examples)
         best = matches[0] if matches else None
         score = best.score if best else 0.0
@@ -183,7 +182,7 @@ class ProcessingContext:
         text: str,
         category: str | None,
         match: ItemMatch | None = None,
-        examples: np.ndarray | None = None,
+        examples: ExampleRow | None = None,
     ) -> None:
         if match is None:
             if category is not None:
