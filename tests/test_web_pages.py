@@ -109,7 +109,12 @@ def test_a_clue_page_shows_hostile_text_as_text_masked_and_pseudonymised(sqlite_
         author = session.scalars(select(Post.author).where(Post.text.contains(PHONE))).one()
         # the reason of a category the catalogue named (its terms come from the post)
         reason = {"label": "政法", "confidence": 0.9, "terms": ["户口"], "reason": PAYLOAD}
-        example = {"code": "CX-02-04", "terms": [], "example": PAYLOAD, "similarity": 0.42}
+        example = {
+            "code": "CX-02-04",
+            "terms": [],
+            "example": f"{PAYLOAD} 联系 {PHONE}",  # a post analysts routed by hand
+            "similarity": 0.42,
+        }
         session.get(Clue, ids["hostile"]).why = {"category": reason, "item": example}
     with sqlite_web.client() as client:
         login(client, "alice")

@@ -19,7 +19,7 @@ from clue_pipeline.storage.models import Clue, CluePost, Post, PostAnalysis, Wor
 from clue_pipeline.storage.posts import upsert_posts
 from verification import claims, decisions, filing, orders
 from verification.corrections import Correction, edit
-from verification.membership import confirm_duplicates, suggested_posts
+from verification.membership import confirm_duplicates, split, suggested_posts
 from verification.supervision import supervise
 from verification.transactions import transaction
 
@@ -147,6 +147,36 @@ def test_corrections_survive_processing_that_adds_posts(processed) -> None:  # n
             "urgent",
         )
         assert clue.state == "claimed"
+
+
+def test_a_post_like_one_an_analyst_routed_by_hand_follows_it(processed) -> None:  # noqa: ANN001
+    engine, config, clue_id = processed
+    at = NOW + timedelta(hours=1)
+    with transaction(engine) as session:
+        # the lamp post was suggested into another clue: the analyst splits it out, then
+        # routes it: the catalogue says street lamps (城市公共设施), the analyst the estate's
+        claims.claim(session, clue_id, by="li", now=at)
+        lamp = session.scalars(select(Post.id).where(Post.external_id == "lamp")).one()
+        own = split(session, clue_id, [lamp], by="li", now=at)
+        claims.claim(session, own.id, by="li", now=at)
+        edit(session, own.id, Correction(item_code="CX-02-12"), by="li", now=at)
+    # two months later, the same words about another estate: a clue of its own
+    later = NOW + timedelta(days=60)
+    again = LAMP.replace("江北区红星路红星小区", "东湖区柳岸路柳岸小区")
+    with session_scope(engine) as session:
+        upsert_posts(session, "city_forum", [_post("lamp-2", again, later, "居民乙")])
+    report = process_pending(engine, config=config, now=later)
+    assert (report.new_clues, report.routed_examples) == (1, 1)
+    with session_scope(engine) as session:
+        new = session.scalars(
+            select(Clue)
+            .join(PostAnalysis, PostAnalysis.clue_id == Clue.id)
+            .join(Post, Post.id == PostAnalysis.post_id)
+            .where(Post.external_id == "lamp-2")
+        ).one()
+        assert (new.item_code, new.item_name) == ("CX-02-12", "小区管理")
+        assert new.why["item"]["example"] == LAMP
+        assert new.why["item"]["similarity"] > 0.5
 
 
 def test_decisions_become_training_labels(processed, db_url: str) -> None:  # noqa: ANN001

@@ -12,11 +12,12 @@ character bigrams of the item texts rank instead, at a lower score."""
 
 from __future__ import annotations
 
+import copy
 import heapq
 import math
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -291,14 +292,21 @@ class CatalogMatcher:
                 terms_of[index].append(gram)
         return scores, terms_of
 
-    def _build_examples(self) -> None:
+    def with_routed_examples(self, routed: Mapping[str, Sequence[str]]) -> CatalogMatcher:
+        """This matcher with more examples: ``routed`` maps item codes to posts analysts
+        routed to the item by hand. Codes the catalogue no longer has are left out."""
+        matcher = copy.copy(self)
+        matcher._build_examples(routed)
+        return matcher
+
+    def _build_examples(self, routed: Mapping[str, Sequence[str]] | None = None) -> None:
         """The examples' TF-IDF rows (hashed character 2-3-grams, sublinear counts, the
         inverse document frequency over the examples, unit length), grouped by item
         (``_example_starts``: where each item that has examples begins,
         ``_example_owners``: that item)."""
         texts, owners = [], []
         for index, (_, _, item) in enumerate(self._places):
-            for example in item.examples:
+            for example in [*item.examples, *(routed or {}).get(item.code, ())]:
                 texts.append(example)
                 owners.append(index)
         self._example_texts = texts

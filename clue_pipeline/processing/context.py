@@ -17,6 +17,8 @@ from clue_pipeline.processing.config import ProcessingConfig
 from clue_pipeline.processing.judgement import Judgement
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from clue_pipeline.classify.model import Prediction
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,17 @@ class ProcessingContext:
         self.urgency  # noqa: B018
         self.locator  # noqa: B018
         self.classifier  # noqa: B018
+
+    def learn_routed_examples(self, session: Session) -> int:
+        """Take the posts analysts routed by hand as examples of their items (see
+        ``routed_examples``) for the judging that follows; how many there are."""
+        from clue_pipeline.processing.routed_examples import routed_examples
+
+        routed = routed_examples(session)
+        if routed != self.__dict__.get("_routed", {}):
+            self.__dict__["matcher"] = self.matcher.with_routed_examples(routed)
+            self.__dict__["_routed"] = routed
+        return sum(len(texts) for texts in routed.values())
 
     def item(self, code: str | None) -> Item | None:
         if not code:

@@ -72,6 +72,7 @@ class ProcessReport:
     urgent_posts: int = 0
     embedded: int = 0
     cached: int = 0
+    routed_examples: int = 0  # posts analysts routed by hand, read as item examples
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -253,6 +254,8 @@ def process_pending(
         report.seconds = time.perf_counter() - started
         return report
     context.check_files()  # a broken catalogue is said before the embedder or index work
+    with session_scope(engine) as session:
+        report.routed_examples = context.learn_routed_examples(session)
     _warn_other_processing_file(engine)
     bootstrap_embedder(engine, config)
     pending_ids = [p.id for p in pending]

@@ -38,6 +38,7 @@ class Presenter:
             "reject_note": mask_personal(view.get("reject_note")),
             "posts": [self.post(p) for p in view.get("posts", [])],
             "history": [self.event(e) for e in view.get("history", [])],
+            "why": _why(view.get("why")),
         }
 
     def nearest(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -75,3 +76,11 @@ class Presenter:
         ]
         shown["history"] = [self.event(e) for e in view.get("history", [])]
         return shown
+
+
+def _why(why: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The item's nearest example may be a post analysts routed by hand: masked like one."""
+    item = (why or {}).get("item")
+    if not isinstance(item, dict) or not item.get("example"):
+        return why
+    return {**why, "item": {**item, "example": mask_personal(item["example"])}}
