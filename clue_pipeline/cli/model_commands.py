@@ -124,6 +124,20 @@ def catalogue_classifier():  # noqa: ANN201
     return CatalogueClassifier(context.matcher, context.config.relevance.catalogue_min_score)
 
 
+def _figures_table(first: str, rows: list[tuple[str, dict]]) -> Table:
+    """Precision, recall, F1 and support per label, in the order given."""
+    table = Table(first, "precision", "recall", "f1", "support")
+    for label, row in rows:
+        table.add_row(
+            Text(label),  # from the operator's file: never markup
+            f"{row['precision']:.3f}",
+            f"{row['recall']:.3f}",
+            f"{row['f1']:.3f}",
+            str(row["support"]),
+        )
+    return table
+
+
 @eval_app.command("classify")
 def eval_classify(
     data: Path = typer.Option(..., "--data", help="Labelled JSON lines (text, label)."),
@@ -148,16 +162,7 @@ def eval_classify(
         print(json.dumps(metrics, ensure_ascii=False))
         return
     say(f"model: {source}; {metrics['n']} posts")
-    table = Table("label", "precision", "recall", "f1", "support")
-    for label, row in sorted(metrics["per_class"].items()):
-        table.add_row(
-            Text(label),  # from the operator's file: never markup
-            f"{row['precision']:.3f}",
-            f"{row['recall']:.3f}",
-            f"{row['f1']:.3f}",
-            str(row["support"]),
-        )
-    console.print(table)
+    console.print(_figures_table("label", sorted(metrics["per_class"].items())))
     noise = metrics.get("noise_removed")
     console.print(
         f"macro-F1 {metrics['macro_f1']:.4f}  accuracy {metrics['accuracy']:.4f}  "
@@ -208,17 +213,8 @@ def eval_route(
         return
     source = "trained model" if context.classifier is not None else "catalogue (no trained model)"
     say(f"classifier: {source}; {metrics['n']} posts")
-    table = Table("department", "precision", "recall", "f1", "support")
     rows = sorted(metrics["per_department"].items(), key=lambda kv: (-kv[1]["support"], kv[0]))
-    for department, row in rows:
-        table.add_row(
-            Text(department),  # from the operator's file: never markup
-            f"{row['precision']:.3f}",
-            f"{row['recall']:.3f}",
-            f"{row['f1']:.3f}",
-            str(row["support"]),
-        )
-    console.print(table)
+    console.print(_figures_table("department", rows))
     say(
         f"accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['macro_f1']:.4f}  "
         f"judged noise {metrics['judged_noise']}  category from the catalogue "
