@@ -206,7 +206,10 @@ class CatalogMatcher:
         if examples is None or index not in nearest:
             return None
         j, similarity = nearest[index]
-        return self._nearest_example(examples, j), round(similarity, 4)
+        text = self._nearest_example(examples, j)
+        if len(text) > EXAMPLE_TEXT_CHARS:  # a routed post can be long: its opening is compared
+            text = text[:EXAMPLE_TEXT_CHARS] + "…"
+        return text, round(similarity, 4)
 
     def match_within(
         self,
