@@ -32,8 +32,6 @@ from clue_pipeline.reply_departments import handled_by
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CONFUSIONS = 15
-
 
 def routed_posts(path: Path) -> tuple[list[dict[str, str]], int]:
     rows = read(path)
@@ -70,7 +68,6 @@ def main() -> int:
     os.environ["CLUES_HOME"] = str(home)
     from clue_pipeline import settings
     from clue_pipeline.classify import train
-    from clue_pipeline.normalise import normalise
     from clue_pipeline.processing.config import load_processing_config
     from clue_pipeline.processing.context import ProcessingContext
     from clue_pipeline.route_eval import evaluate_routing
@@ -100,21 +97,11 @@ def main() -> int:
             flush=True,
         )
         if rule is not None:
-            judged = [
-                j
-                for start in range(0, len(posts), 512)
-                for j in context.judge(
-                    [normalise(p["title"], p["text"]).text for p in posts[start : start + 512]]
-                )
-            ]
-            wrong = Counter(
-                (p["department"], j.department if j.relevant else "(noise)")
-                for p, j in zip(posts, judged, strict=True)
-                if (j.department if j.relevant else None) != p["department"]
-            )
             print("  commonest confusions (handled by -> routed to):")
-            for (gold, routed), n in wrong.most_common(CONFUSIONS):
-                print(f"    {n:3d}  {gold} -> {routed}")
+            for row in figures["confusions"]:
+                print(
+                    f"    {row['posts']:3d}  {row['handled_by']} -> {row['routed_to'] or '(noise)'}"
+                )
     return 0
 
 

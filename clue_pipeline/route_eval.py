@@ -16,6 +16,7 @@ from clue_pipeline.processing.context import ProcessingContext
 BATCH = 512
 #: orders in these states were handled by their department (a reopened one is not, yet)
 HANDLED_STATES = ("resolved", "closed")
+CONFUSIONS = 10  # the commonest misroutings reported
 
 
 def evaluate_routing(
@@ -27,7 +28,8 @@ def evaluate_routing(
     recall, f1, support}}) over all records; judged_noise (posts that reached no department);
     unseen_category (posts whose category the catalogue decided, see
     ``relevance.unseen_category``); outside_catalogue ({department: posts} of the file's
-    departments that no catalogue item names: they can never be right); n."""
+    departments that no catalogue item names: they can never be right); confusions (the
+    commonest misroutings, [{handled_by, routed_to (None: judged noise), posts}]); n."""
     gold = [r["department"] for r in records]
     predicted: list[str | None] = []
     unseen = 0
@@ -42,6 +44,7 @@ def evaluate_routing(
     per_department, macro_f1, accuracy = label_figures(gold, predicted)
     known = {item.department for _, _, item in context.catalog.all_items()}
     outside = Counter(d for d in gold if d not in known)
+    missed = Counter((g, p) for g, p in zip(gold, predicted, strict=True) if g != p)
     return {
         "accuracy": accuracy,
         "macro_f1": macro_f1,
@@ -49,6 +52,12 @@ def evaluate_routing(
         "judged_noise": sum(1 for d in predicted if d is None),
         "unseen_category": unseen,
         "outside_catalogue": dict(outside.most_common()),
+        "confusions": [
+            {"handled_by": g, "routed_to": p, "posts": n}
+            for (g, p), n in sorted(
+                missed.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1] or "")
+            )[:CONFUSIONS]
+        ],
         "n": len(records),
     }
 

@@ -361,9 +361,15 @@ def test_eval_route_scores_the_department_processing_picks(
         "judged_noise",
         "unseen_category",
         "outside_catalogue",
+        "confusions",
         "n",
     }
     assert (metrics["n"], metrics["judged_noise"]) == (5, 1)
+    assert metrics["confusions"] == [
+        {"handled_by": "城市管理和综合执法局", "routed_to": "生态环境局", "posts": 1},
+        {"handled_by": "教育局", "routed_to": None, "posts": 1},
+        {"handled_by": "自来水公司", "routed_to": "水务局", "posts": 1},
+    ]
     assert metrics["outside_catalogue"] == {"自来水公司": 1}
     assert metrics["accuracy"] == pytest.approx(2 / 5)
     assert metrics["per_department"]["生态环境局"] == {
@@ -375,6 +381,7 @@ def test_eval_route_scores_the_department_processing_picks(
     shown = clues("eval", "route", "--data", str(routed), env=home)
     assert shown.returncode == 0, shown.stderr
     assert "accuracy 0.4000" in shown.stdout
+    assert "     1  教育局 -> (judged noise)" in shown.stdout
     assert "warning: 1 post(s) name a department no item of the catalogue has: 自来水公司 (1)" in (
         shown.stdout.replace("\n", "")
     )

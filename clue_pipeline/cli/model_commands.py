@@ -220,6 +220,11 @@ def eval_route(
         f"judged noise {metrics['judged_noise']}  category from the catalogue "
         f"{metrics['unseen_category']}"
     )
+    if metrics["confusions"]:
+        say("commonest misroutings (handled by -> routed to):")
+        for row in metrics["confusions"]:
+            routed = row["routed_to"] or "(judged noise)"
+            say(f"  {row['posts']:4d}  {row['handled_by']} -> {routed}")
     outside = metrics["outside_catalogue"]
     if outside:
         names = ", ".join(f"{name} ({count})" for name, count in outside.items())
