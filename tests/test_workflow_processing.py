@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from clue_pipeline.cli.process_commands import report_line
 from clue_pipeline.demo.corpus import load_corpus
 from clue_pipeline.processing.config import ProcessingConfig
 from clue_pipeline.processing.runner import process_pending
@@ -167,6 +168,10 @@ def test_a_post_like_one_an_analyst_routed_by_hand_follows_it(processed) -> None
         upsert_posts(session, "city_forum", [_post("lamp-2", again, later, "居民乙")])
     report = process_pending(engine, config=config, now=later)
     assert (report.new_clues, report.routed_examples) == (1, 1)
+    assert report_line(report).endswith(
+        "1 new clues, 0 joined, 0 suggested duplicates, 0 urgent posts; 1 posts analysts "
+        "routed by hand read as item examples"
+    )
     with session_scope(engine) as session:
         new = session.scalars(
             select(Clue)

@@ -54,10 +54,15 @@ def process_with_progress(engine, *, limit: int | None = None, quiet: bool = Fal
 
 def report_line(report) -> str:  # noqa: ANN001
     joined = report.joined_exact + report.joined_auto
+    routed = (
+        f"; {report.routed_examples} posts analysts routed by hand read as item examples"
+        if report.routed_examples
+        else ""
+    )
     return (
         f"processed {report.posts} posts in {report.seconds:.1f}s: {report.relevant} relevant, "
         f"{report.noise} noise; {report.new_clues} new clues, {joined} joined, "
-        f"{report.suggested} suggested duplicates, {report.urgent_posts} urgent posts"
+        f"{report.suggested} suggested duplicates, {report.urgent_posts} urgent posts{routed}"
     )
 
 
