@@ -167,6 +167,10 @@ def test_unix_times_and_address_objects_read_as_a_crawl_reads_them(
 
 def test_wrong_options_are_one_line_each(engine: Engine, tmp_path: Path) -> None:
     file = write_jsonl(tmp_path / "board.jsonl", ROWS[:1])
+    array = tmp_path / "export.json"
+    array.write_text('[\n  {"id": 1, "text": "停水"}\n]\n', encoding="utf-8")
+    csv_file = tmp_path / "wrong.csv"
+    csv_file.write_text("msg_id,detail\n1,停水\n", encoding="utf-8")
     cases = [
         (
             lambda: parse_mapping(["text"]),
@@ -192,38 +196,26 @@ def test_wrong_options_are_one_line_each(engine: Engine, tmp_path: Path) -> None
             lambda: import_posts(engine, tmp_path / "gone.jsonl", "board"),
             f"{tmp_path / 'gone.jsonl'}: cannot read (No such file or directory)",
         ),
-    ]
-    array = tmp_path / "export.json"
-    array.write_text('[\n  {"id": 1, "text": "停水"}\n]\n', encoding="utf-8")
-    cases.append(
         (
             lambda: import_posts(engine, array, "board"),
             f"{array}: a JSON array, not JSON lines (one object per line); hint: "
             "jq -c '.[]' export.json > export.jsonl",
-        )
-    )
-    cases.append(
+        ),
         (
             lambda: import_posts(engine, file, "board\n"),
             "platform 'board\\n': expected lower-case letters, digits and _ (a letter first, at "
             "most 64); hint: e.g. --platform hotline_2024",
-        )
-    )
-    cases.append(
+        ),
         (
             lambda: import_posts(engine, file, "board", timezone="Mars/Base"),
             "--timezone 'Mars/Base': no such time zone; hint: e.g. Asia/Shanghai",
-        )
-    )
-    csv_file = tmp_path / "wrong.csv"
-    csv_file.write_text("msg_id,detail\n1,停水\n", encoding="utf-8")
-    cases.append(
+        ),
         (
             lambda: import_posts(engine, csv_file, "board"),
             f"{csv_file}: no column 'external_id' or 'id' for the post's external_id (the "
             "header has 'msg_id', 'detail'); hint: --map external_id=COLUMN",
-        )
-    )
+        ),
+    ]
     for call, said in cases:
         with pytest.raises(ClueError) as raised:
             call()
