@@ -28,19 +28,9 @@ from pathlib import Path
 
 from classify_eval import read, shared_data
 
-from clue_pipeline.reply_departments import handled_by
+from clue_pipeline.reply_departments import handled_posts
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def routed_posts(path: Path) -> tuple[list[dict[str, str]], int]:
-    rows = read(path)
-    posts = []
-    for row in rows:
-        department = handled_by(row.get("reply") or "")
-        if department:
-            posts.append({"title": row["title"], "text": row["detail"], "department": department})
-    return posts, len(rows)
 
 
 def main() -> int:
@@ -52,7 +42,8 @@ def main() -> int:
     if not (data / "messages_with_replies.jsonl").exists():
         print(f"real data {data} absent: set CLUES_SHARED_DATA", file=sys.stderr)
         return 2
-    posts, total = routed_posts(data / "messages_with_replies.jsonl")
+    messages = read(data / "messages_with_replies.jsonl")
+    posts, total = handled_posts(messages), len(messages)
     print(f"{len(posts)} of {total} posts have a reply signed by a department", flush=True)
     print(
         "  "
@@ -68,6 +59,7 @@ def main() -> int:
     os.environ["CLUES_HOME"] = str(home)
     from clue_pipeline import settings
     from clue_pipeline.classify import train
+    from clue_pipeline.labelled_data import read_labelled
     from clue_pipeline.processing.config import load_processing_config
     from clue_pipeline.processing.context import ProcessingContext
     from clue_pipeline.route_eval import evaluate_routing
@@ -76,12 +68,8 @@ def main() -> int:
     model_dir = settings.resolve_path(config.relevance.model)
     if not (model_dir / "metadata.json").exists():
         print(f"training the classifier into {model_dir}", flush=True)
-        records = read(data / "messages_labelled_dev.jsonl") + read(data / "relevance_dev.jsonl")
-        for record in records:
-            title = record.get("title")
-            if title and not record["text"].startswith(title):
-                record["text"] = f"{title} {record['text']}"
-        train(records).save(model_dir)
+        records = read_labelled(data / "messages_labelled_dev.jsonl")
+        train(records + read_labelled(data / "relevance_dev.jsonl")).save(model_dir)
 
     for name, rule in (
         ("as configured", config.relevance.unseen_category),

@@ -8,6 +8,7 @@ nothing about the department (None). Used to label real posts for ``clues eval r
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 #: what a reply's signature says -> the catalogue's department (longer stems win)
 STEMS = {
@@ -81,3 +82,16 @@ def handled_by(reply: str) -> str | None:
     """The department that signed ``reply``, or None when its closing lines name none."""
     found = list(SIGNATURE.finditer(reply[-TAIL_CHARS:]))
     return STEMS[found[-1].group(1)] if found else None
+
+
+def handled_posts(messages: Iterable[dict]) -> list[dict[str, str]]:
+    """Messages with their official replies (``title``, ``detail``, ``reply``) as the
+    records ``clues eval route`` reads: those whose reply a department signed."""
+    posts = []
+    for message in messages:
+        department = handled_by(message.get("reply") or "")
+        if department:
+            posts.append(
+                {"title": message["title"], "text": message["detail"], "department": department}
+            )
+    return posts

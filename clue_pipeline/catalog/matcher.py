@@ -203,10 +203,13 @@ class CatalogMatcher:
     def _nearest(
         self, examples: ExampleRow | None, nearest: dict[int, tuple[int, float]], index: int
     ) -> tuple[str, float] | None:
+        """The text and cosine of item ``index``'s nearest example, when it counted."""
         if examples is None or index not in nearest:
             return None
         j, similarity = nearest[index]
-        text = self._nearest_example(examples, j)
+        start = self._example_starts[j]
+        end = self._example_starts[j + 1] if j + 1 < len(self._example_starts) else None
+        text = self._example_texts[start + int(np.argmax(examples.similarities[start:end]))]
         if len(text) > EXAMPLE_TEXT_CHARS:  # a routed post can be long: its opening is compared
             text = text[:EXAMPLE_TEXT_CHARS] + "…"
         return text, round(similarity, 4)
@@ -353,11 +356,6 @@ class CatalogMatcher:
             scores[index] = scores.get(index, 0.0) + EXAMPLE_WEIGHT * similarity
             nearest[index] = (j, similarity)
         return nearest
-
-    def _nearest_example(self, examples: ExampleRow, j: int) -> str:
-        start = self._example_starts[j]
-        end = self._example_starts[j + 1] if j + 1 < len(self._example_starts) else None
-        return self._example_texts[start + int(np.argmax(examples.similarities[start:end]))]
 
     def _result(
         self,

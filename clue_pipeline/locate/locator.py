@@ -101,9 +101,9 @@ class Locator:
         }
         self._pattern = compile_surfaces(list(self._forms))
         city = gazetteer.city
+        # the city's own names: its own, and every name, alias and short form of its districts
         self._own = tuple(
             {city, city.removesuffix("市")}
-            | {p.name for places in self._forms.values() for p in places if p.kind == "district"}
             | {s for s, places in self._forms.items() if any(p.kind == "district" for p in places)}
         )
         self._anchors = frozenset(
