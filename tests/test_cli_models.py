@@ -51,6 +51,12 @@ def test_train_then_eval_classify_json(home: dict[str, str], labelled: Path) -> 
     assert (Path(home["CLUES_VAR"]) / "models" / "classifier" / "metadata.json").exists()
     assert "warning" not in trained.stdout  # every label is a category of the catalogue
     assert "cross-validating the category classifier" in trained.stderr  # its steps, off a tty
+    assert re.search(
+        r"^cross-validated on the training posts: macro_f1 0\.\d{3} \(0\.\d{3} with the class "
+        r"offsets\); relevant_recall [01]\.\d{3}, noise_removed [01]\.\d{3}$",
+        trained.stdout,
+        re.MULTILINE,
+    ), trained.stdout
     done = clues("eval", "classify", "--data", str(labelled), "--json", env=home)
     assert done.returncode == 0, done.stderr
     metrics = json.loads(done.stdout)
@@ -68,6 +74,33 @@ def test_train_then_eval_classify_json(home: dict[str, str], labelled: Path) -> 
     )
     assert metrics["n"] == sum(len(v) for v in EXAMPLES.values())
     assert metrics["macro_f1"] > 0.8  # its own training data: a sanity check of the wiring
+
+
+def test_train_says_what_cross_validation_found() -> None:
+    """The line `clues train` ends with, from the model's metadata: the macro-F1 before the
+    offsets fitted on the same decisions first; the openings' recall when there were any."""
+    from clue_pipeline.cli.model_commands import cross_validated_figures
+
+    category = {"oof_macro_f1": 0.9054, "oof_macro_f1_without_offsets": 0.8909}
+    relevance = {
+        "mode": "learned",
+        "oof_relevant_recall": 0.9959,
+        "oof_noise_removed": 0.9949,
+        "oof_openings_relevant_recall": 0.9462,
+    }
+    assert cross_validated_figures({"category": category, "relevance": relevance}) == (
+        "cross-validated on the training posts: macro_f1 0.891 (0.905 with the class offsets); "
+        "relevant_recall 0.996 (of the posts' openings 0.946), noise_removed 0.995"
+    )
+    always = {"mode": "always_relevant"}
+    assert cross_validated_figures({"category": category, "relevance": always}) == (
+        "cross-validated on the training posts: macro_f1 0.891 (0.905 with the class offsets); "
+        "no relevance filter (no 'noise' labels)"
+    )
+    too_few = {"oof_macro_f1": None, "oof_macro_f1_without_offsets": None}
+    assert cross_validated_figures({"category": too_few, "relevance": always}) is None
+    learned = {"mode": "learned", "threshold_from": "svm default (too few examples)"}
+    assert cross_validated_figures({"category": too_few, "relevance": learned}) is None
 
 
 def test_eval_classify_without_a_model_uses_the_catalogue(

@@ -1,7 +1,9 @@
 """The relevance filter and category classifier: training, prediction, save and load.
 
 Both parts are linear SVMs over character n-gram TF-IDF (see `features`); the relevance filter
-also sees the post's form (length bucket, question marks: see `form`). Scores are made
+also sees the post's form (length bucket, question marks: see `form`) and learns from each
+longer post's opening as a short example of its own (see `openings`), so that a complaint said
+in one line is not taken for noise. Scores are made
 meaningful from out-of-fold decisions on the training data: relevance by Platt scaling, category
 by temperature-scaled softmax. The category decisions also get one additive offset per class,
 fitted on the same out-of-fold decisions to maximise macro-F1 (a coarse grid with a pull towards
@@ -36,6 +38,7 @@ from sklearn.svm import LinearSVC
 
 from clue_pipeline.classify.features import PostFeatures
 from clue_pipeline.classify.form import form_features
+from clue_pipeline.classify.openings import opening
 from clue_pipeline.classify.text import normalise
 from clue_pipeline.errors import ClueError
 
@@ -55,6 +58,8 @@ OFFSET_PULL = 0.5
 OFFSET_PASSES = 3
 # 2: the relevance filter also reads form features; 3: title view, per-class category offsets
 FORMAT_VERSION = 3
+#: an opening counts this much next to a whole post in the relevance filter
+OPENING_WEIGHT = 0.5
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
 
@@ -86,16 +91,38 @@ def _folds(labels: np.ndarray) -> StratifiedKFold | None:
     return StratifiedKFold(n_splits, shuffle=True, random_state=0) if n_splits >= 2 else None
 
 
-def _out_of_fold(features: Any, labels: np.ndarray) -> np.ndarray | None:
-    """Decision values of each training row from a model that did not see it."""
-    splitter = _folds(labels)
+def _out_of_fold(
+    features: Any,
+    labels: np.ndarray,
+    source: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+) -> np.ndarray | None:
+    """Decision values of each training row from a model that did not see it. ``source``:
+    the post each row was read from (an opening and its post fall in one fold); the folds
+    are drawn over the rows that are their own source."""
+    if source is None:
+        source = np.arange(len(labels))
+    posts = np.flatnonzero(source == np.arange(len(labels)))
+    splitter = _folds(labels[posts])
     if splitter is None:
         return None
+    fold_of_post = np.zeros(len(labels), dtype=int)
+    for fold, (_, test_posts) in enumerate(splitter.split(np.zeros(len(posts)), labels[posts])):
+        fold_of_post[posts[test_posts]] = fold
+    fold_of_row = fold_of_post[source]
     oof: np.ndarray | None = None
-    for train_rows, test_rows in splitter.split(np.zeros(len(labels)), labels):
+    for fold in range(splitter.get_n_splits()):
+        train_rows, test_rows = (
+            np.flatnonzero(fold_of_row != fold),
+            np.flatnonzero(fold_of_row == fold),
+        )
         decision = (
             _svm()
-            .fit(features[train_rows], labels[train_rows])
+            .fit(
+                features[train_rows],
+                labels[train_rows],
+                sample_weight=None if weights is None else weights[train_rows],
+            )
             .decision_function(features[test_rows])
         )
         if oof is None:
@@ -355,25 +382,40 @@ def train(
         say("no 'noise' labels: relevance filter set to always relevant")
         relevance = {"mode": "always_relevant", "reason": "no 'noise' labels in training data"}
     else:
-        say(f"cross-validating the relevance filter on {len(texts)} texts")
-        relevant_y = (~is_noise).astype(int)
-        x_relevance = _relevance_input(x, texts)
-        scores = _out_of_fold(x_relevance, relevant_y)
-        relevance_svm = _svm().fit(x_relevance, relevant_y)
+        # each longer post's opening is one more example of its label (see `openings`)
+        cut = [(post, o) for post, text in enumerate(texts) if (o := opening(text)) is not None]
+        row_texts = texts + [o for _, o in cut]
+        source = np.concatenate([np.arange(len(texts)), np.array([p for p, _ in cut], dtype=int)])
+        is_post = np.arange(len(source)) < len(texts)
+        say(
+            f"cross-validating the relevance filter on {len(texts)} texts and the openings "
+            f"of {len(cut)} of them"
+        )
+        relevant_y = (~is_noise[source]).astype(int)
+        x_relevance = _relevance_input(
+            sp.vstack([x, features.transform([o for _, o in cut])], format="csr"), row_texts
+        )
+        weights = np.where(is_post, 1.0, OPENING_WEIGHT)
+        scores = _out_of_fold(x_relevance, relevant_y, source, weights)
+        relevance_svm = _svm().fit(x_relevance, relevant_y, sample_weight=weights)
         if scores is None:
             threshold = 0.0
             relevance = {"mode": "learned", "threshold_from": "svm default (too few examples)"}
         else:
-            threshold = float(np.quantile(scores[relevant_y == 1], 1 - RELEVANCE_TARGET_RECALL))
+            # the threshold keeps the target share of the whole posts: their openings are
+            # examples to learn from, not what the recall is promised on
+            kept_posts = scores[is_post & (relevant_y == 1)]
+            threshold = float(np.quantile(kept_posts, 1 - RELEVANCE_TARGET_RECALL))
             calibrator = LogisticRegression(C=1e4).fit(scores.reshape(-1, 1), relevant_y)
             platt = (float(calibrator.coef_[0, 0]), float(calibrator.intercept_[0]))
             relevance = {
                 "mode": "learned",
                 "threshold_from": f"{FOLDS}-fold out-of-fold decisions",
                 "target_recall": RELEVANCE_TARGET_RECALL,
-                "oof_relevant_recall": float((scores[relevant_y == 1] >= threshold).mean()),
-                "oof_noise_removed": float((scores[relevant_y == 0] < threshold).mean()),
+                **_kept_shares(scores[is_post], relevant_y[is_post], threshold, ""),
+                **_kept_shares(scores[~is_post], relevant_y[~is_post], threshold, "openings_"),
             }
+        relevance["openings"] = len(cut)
         relevance["threshold"] = threshold
 
     metadata = {
@@ -393,7 +435,7 @@ def train(
         },
         "features": (
             "char 1-3-gram TF-IDF (sublinear tf) of whole text + head view + title view; "
-            "relevance also length bucket + question marks"
+            "relevance also length bucket + question marks, and the posts' openings as examples"
         ),
         "versions": {
             "python": platform.python_version(),
@@ -407,6 +449,18 @@ def train(
     return ClassifierModel(
         features, category_svm, offsets, temperature, relevance_svm, threshold, platt, metadata
     )
+
+
+def _kept_shares(
+    scores: np.ndarray, relevant: np.ndarray, threshold: float, prefix: str
+) -> dict[str, float]:
+    """Out-of-fold ``oof_{prefix}relevant_recall`` and ``oof_{prefix}noise_removed``."""
+    shares = {}
+    if (relevant == 1).any():
+        shares[f"oof_{prefix}relevant_recall"] = float((scores[relevant == 1] >= threshold).mean())
+    if (relevant == 0).any():
+        shares[f"oof_{prefix}noise_removed"] = float((scores[relevant == 0] < threshold).mean())
+    return shares
 
 
 def _macro_f1(gold: np.ndarray, predicted: np.ndarray, n_classes: int) -> float:

@@ -93,6 +93,34 @@ def train(
     model.save(target)
     labels = sorted({r["label"] for r in records})
     say(f"trained on {len(records)} posts ({', '.join(labels)}); saved to {target}")
+    figures = cross_validated_figures(model.metadata)
+    if figures:
+        say(figures)
+
+
+def cross_validated_figures(metadata: dict) -> str | None:
+    """What the out-of-fold decisions on the training posts say of a trained model, in one
+    line, named as `clues eval classify` names its figures (None when there were too few
+    posts to cross-validate). The class offsets are fitted on the same decisions, so the
+    macro-F1 without them comes first: it is the one not measured on what it was fitted to."""
+    parts = []
+    category = metadata["category"]
+    if category.get("oof_macro_f1") is not None:
+        parts.append(
+            f"macro_f1 {category['oof_macro_f1_without_offsets']:.3f} "
+            f"({category['oof_macro_f1']:.3f} with the class offsets)"
+        )
+    relevance = metadata["relevance"]
+    if relevance.get("mode") == "always_relevant":
+        parts.append("no relevance filter (no 'noise' labels)")
+    elif "oof_noise_removed" in relevance:
+        recall = f"relevant_recall {relevance['oof_relevant_recall']:.3f}"
+        if "oof_openings_relevant_recall" in relevance:
+            recall += f" (of the posts' openings {relevance['oof_openings_relevant_recall']:.3f})"
+        parts.append(f"{recall}, noise_removed {relevance['oof_noise_removed']:.3f}")
+    if category.get("oof_macro_f1") is None and "oof_noise_removed" not in relevance:
+        return None
+    return "cross-validated on the training posts: " + "; ".join(parts)
 
 
 def _warn_of_labels_outside_the_catalogue(labels: set[str]) -> None:
