@@ -241,6 +241,33 @@ def test_an_items_examples_find_a_post_that_shares_no_keyword() -> None:
     assert CatalogMatcher(parse_catalog(MINIMAL, "t.yaml")).example_similarities([text]) is None
 
 
+def test_category_scores_are_the_best_item_of_each_category(matcher, catalog):
+    """The batched scores the classifier reads (`classify.catalogue_view`) are what
+    `rank_categories` ranks, a text at a time: keywords, examples (the letters of "hello" are
+    in some), the bigram fallback (斑马鱼), nothing at all ("")."""
+    texts = [
+        "河里有工厂偷排污水，水都发黑发臭了",
+        "孩子所在学校乱收资料费",
+        "斑马鱼观赏",
+        "",
+        "hello",
+    ]
+    scores = matcher.category_scores(texts)
+    assert matcher.category_names == [c.name for c in catalog.categories]
+    assert scores.shape == (len(texts), len(catalog.categories))
+    rows = matcher.example_similarities(texts)
+    for n, text in enumerate(texts):
+        expected = dict(matcher.rank_categories(text, examples=rows[n]))
+        assert {
+            name: round(float(score), 4)
+            for name, score in zip(matcher.category_names, scores[n], strict=True)
+            if score > 0
+        } == pytest.approx(expected, abs=1e-4)
+    assert scores[0].argmax() == matcher.category_names.index("环境保护")
+    assert scores[2].max() > 0 and not scores[3].any()
+    assert matcher.category_scores([]).shape == (0, len(catalog.categories))
+
+
 def test_nothing_matches_nothing(matcher):
     assert matcher.match("") == []
 

@@ -141,6 +141,7 @@ class CatalogMatcher:
         self._prefix = {p: tuple(sorted(lengths_)) for p, lengths_ in by_prefix.items()}
         self._bigram_index = self._build_bigram_index()
         self._build_examples()
+        self._term_items: sp.csr_matrix | None = None  # built by the first category_scores
 
     # ------------------------------------------------------------------ terms
     def find_terms(self, text: str) -> dict[str, int]:
@@ -230,6 +231,48 @@ class CatalogMatcher:
         fallback = self.catalog.category(category).fallback_item()
         index = next(i for i, (_, _, item) in enumerate(self._places) if item is fallback)
         return self._result(index, 0.0, ())
+
+    def category_scores(self, texts: Sequence[str]) -> np.ndarray:
+        """Per text (rows) and catalogue category (columns: `category_names`), the score of the
+        category's best item, as `rank_categories` gives it (keywords and nearest examples,
+        item bigrams when no keyword matches; 0 where nothing matches). For a batch: one
+        sparse product for the keywords and one for the examples."""
+        n_items = len(self._places)
+        if self._term_items is None:
+            terms = sorted(self._postings)
+            self._term_column = {term: j for j, term in enumerate(terms)}
+            rows, cols, values = [], [], []
+            for j, term in enumerate(terms):
+                for index, weight in self._postings[term]:
+                    rows.append(j)
+                    cols.append(index)
+                    values.append(self._factor[term] * weight)
+            self._term_items = sp.csr_matrix(
+                (values, (rows, cols)), shape=(len(terms), n_items), dtype=np.float64
+            )
+            owner = [c.name for c, _, _ in self._places]
+            self._category_starts = np.flatnonzero(
+                np.r_[True, [a != b for a, b in zip(owner[1:], owner[:-1], strict=True)]]
+            )
+            self.category_names = [owner[i] for i in self._category_starts]
+        rows, cols, values = [], [], []
+        for row, text in enumerate(texts):
+            for term, count in self.find_terms(text).items():
+                rows.append(row)
+                cols.append(self._term_column[term])
+                values.append(count * (K1 + 1) / (count + K1))
+        counts = sp.csr_matrix(
+            (values, (rows, cols)), shape=(len(texts), self._term_items.shape[0])
+        )
+        scores = (counts @ self._term_items).toarray()
+        examples = self.example_similarities(texts)
+        if examples is not None:
+            best = np.where(examples.best >= EXAMPLE_MIN, examples.best, 0.0)
+            scores[:, self._example_owners] += EXAMPLE_WEIGHT * best
+        for row in np.flatnonzero(~(scores > 0).any(axis=1)):
+            for index, score in self._bigram_scores(texts[row], None)[0].items():
+                scores[row, index] = score
+        return np.maximum.reduceat(scores, self._category_starts, axis=1)
 
     def rank_categories(
         self, text: str, categories: list[str] | None = None, examples: ExampleRow | None = None

@@ -6,8 +6,9 @@ up-weight what the post opens with.
 
 N-grams are counted with numpy, not with a Python loop: each n-gram of code points becomes one
 int64 key (code point + 1 in 21-bit digits, so 1-, 2- and 3-grams never collide) and the
-vocabulary is a sorted key array searched with `searchsorted`. This keeps prediction far above
-the 2,000 texts/s that 100,000-post batches need.
+vocabulary is a sorted key array searched with `searchsorted`. Prediction, the catalogue's
+columns included (`catalogue_view`), runs at about 1,850 texts/s on the board's messages (420
+characters on average; 2,300 without the catalogue) and 7,300 on micro-blog-length posts.
 """
 
 from __future__ import annotations

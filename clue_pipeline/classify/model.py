@@ -3,7 +3,8 @@
 Both parts are linear SVMs over character n-gram TF-IDF (see `features`); the relevance filter
 also sees the post's form (length bucket, question marks: see `form`) and learns from each
 longer post's opening as a short example of its own (see `openings`), so that a complaint said
-in one line is not taken for noise. Scores are made
+in one line is not taken for noise; the category classifier also reads what the catalogue says
+of the post (its best item per category: see `catalogue_view`). Scores are made
 meaningful from out-of-fold decisions on the training data: relevance by Platt scaling, category
 by temperature-scaled softmax. The category decisions also get one additive offset per class,
 fitted on the same out-of-fold decisions to maximise macro-F1 (a coarse grid with a pull towards
@@ -24,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import joblib
 import numpy as np
@@ -36,6 +37,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
+from clue_pipeline.classify.catalogue_view import CatalogueView
 from clue_pipeline.classify.features import PostFeatures
 from clue_pipeline.classify.form import form_features
 from clue_pipeline.classify.openings import opening
@@ -56,8 +58,9 @@ OFFSET_STEP = 0.02
 OFFSET_LIMIT = 0.5
 OFFSET_PULL = 0.5
 OFFSET_PASSES = 3
-# 2: the relevance filter also reads form features; 3: title view, per-class category offsets
-FORMAT_VERSION = 3
+# 2: the relevance filter also reads form features; 3: title view, per-class category offsets;
+# 4: the category classifier also reads the catalogue (see `catalogue_view`)
+FORMAT_VERSION = 4
 #: an opening counts this much next to a whole post in the relevance filter
 OPENING_WEIGHT = 0.5
 MODEL_FILE = "model.joblib"
@@ -129,6 +132,16 @@ def _out_of_fold(
             oof = np.zeros((len(labels),) + decision.shape[1:])
         oof[test_rows] = decision
     return oof
+
+
+def _category_input(
+    x: Any, texts: Sequence[str], catalogue_view: CatalogueView | None
+) -> sp.csr_matrix:
+    """What the category classifier reads: the n-gram features plus, when the model has one,
+    the catalogue's columns (appended, so that the n-grams keep their column numbers)."""
+    if catalogue_view is None:
+        return x
+    return sp.hstack([x, catalogue_view.transform(texts)], format="csr")
 
 
 def _relevance_input(x: Any, texts: Sequence[str]) -> sp.csr_matrix:
@@ -208,8 +221,10 @@ class ClassifierModel:
         relevance_threshold: float,
         relevance_platt: tuple[float, float],
         metadata: dict[str, Any],
+        catalogue_view: CatalogueView | None = None,
     ) -> None:
         self.features = features
+        self.catalogue_view = catalogue_view
         self.category_svm = category_svm
         self.category_offsets = category_offsets
         self.temperature = temperature
@@ -231,7 +246,9 @@ class ClassifierModel:
             return []
         normalised = [normalise(t) for t in texts]
         x = self.features.transform(normalised)
-        decision = self.category_svm.decision_function(x)
+        decision = self.category_svm.decision_function(
+            _category_input(x, normalised, self.catalogue_view)
+        )
         if decision.ndim == 1:  # two classes: one column, positive for the second class
             decision = np.column_stack([-decision, decision])
         probabilities = _softmax((decision + self.category_offsets) / self.temperature)
@@ -336,9 +353,14 @@ class ClassifierModel:
 
 
 def train(
-    records: Iterable[dict], *, progress: Callable[[str], None] | None = None
+    records: Iterable[dict],
+    *,
+    catalogue: CatalogueView | Literal["configured"] | None = "configured",
+    progress: Callable[[str], None] | None = None,
 ) -> ClassifierModel:
-    """Fit the relevance filter and the category classifier from labelled records."""
+    """Fit the relevance filter and the category classifier from labelled records.
+    ``catalogue``: what the category classifier also reads (see `catalogue_view`); by default
+    the configured catalogue file, None for the n-grams alone."""
 
     def say(message: str) -> None:
         log.info(message)
@@ -359,8 +381,15 @@ def train(
     features = PostFeatures().fit(texts)
     x = features.transform(texts)
 
+    if catalogue == "configured":
+        from clue_pipeline import settings
+
+        catalogue = CatalogueView.from_file(str(settings.catalog_file()))
     category_rows = np.flatnonzero(~is_noise)
-    x_category, y_category = x[category_rows], label_array[category_rows].astype(str)
+    if catalogue is not None:
+        say(f"reading {len(category_rows)} texts against the catalogue {catalogue.source}")
+    x_category = _category_input(x[category_rows], [texts[i] for i in category_rows], catalogue)
+    y_category = label_array[category_rows].astype(str)
     say(f"cross-validating the category classifier on {len(category_rows)} texts")
     oof = _out_of_fold(x_category, y_category)
     category_svm = _svm().fit(x_category, y_category)
@@ -432,9 +461,11 @@ def train(
             "offsets": dict(zip(classes, (round(float(o), 4) for o in offsets), strict=True)),
             "oof_macro_f1": oof_macro_f1,
             "oof_macro_f1_without_offsets": oof_macro_f1_raw,
+            "catalogue": None if catalogue is None else catalogue.source,
         },
         "features": (
             "char 1-3-gram TF-IDF (sublinear tf) of whole text + head view + title view; "
+            "category also the catalogue's best item per category; "
             "relevance also length bucket + question marks, and the posts' openings as examples"
         ),
         "versions": {
@@ -447,7 +478,15 @@ def train(
     }
     say("classifier trained")
     return ClassifierModel(
-        features, category_svm, offsets, temperature, relevance_svm, threshold, platt, metadata
+        features,
+        category_svm,
+        offsets,
+        temperature,
+        relevance_svm,
+        threshold,
+        platt,
+        metadata,
+        catalogue,
     )
 
 
