@@ -142,6 +142,12 @@ class CatalogMatcher:
         self._bigram_index = self._build_bigram_index()
         self._build_examples()
         self._term_items: sp.csr_matrix | None = None  # built by the first category_scores
+        owner = [category.name for category, _, _ in self._places]  # grouped by category
+        self._category_starts = np.flatnonzero(
+            np.r_[True, [a != b for a, b in zip(owner[1:], owner[:-1], strict=True)]]
+        )
+        #: the columns of `category_scores`: the categories that have items, catalogue order
+        self.category_names = [owner[i] for i in self._category_starts]
 
     # ------------------------------------------------------------------ terms
     def find_terms(self, text: str) -> dict[str, int]:
@@ -250,11 +256,6 @@ class CatalogMatcher:
             self._term_items = sp.csr_matrix(
                 (values, (rows, cols)), shape=(len(terms), n_items), dtype=np.float64
             )
-            owner = [c.name for c, _, _ in self._places]
-            self._category_starts = np.flatnonzero(
-                np.r_[True, [a != b for a, b in zip(owner[1:], owner[:-1], strict=True)]]
-            )
-            self.category_names = [owner[i] for i in self._category_starts]
         rows, cols, values = [], [], []
         for row, text in enumerate(texts):
             for term, count in self.find_terms(text).items():

@@ -30,20 +30,21 @@ CATALOGUE_WEIGHT = 0.1
 class CatalogueView:
     """Per post, one column per catalogue category: how well its best item matches."""
 
-    def __init__(self, catalogue_text: str, source: str) -> None:
+    def __init__(self, catalogue_text: str, source: str, matcher: Any = None) -> None:
+        """``matcher``: a `CatalogMatcher` of that text when the caller has one."""
         self.catalogue_text = catalogue_text
         self.source = source
-        self._matcher: Any = None
+        self._matcher = matcher
         self.category_names = list(self._get_matcher().category_names)
 
     @classmethod
     def from_file(cls, path: str) -> CatalogueView:
         from pathlib import Path
 
-        from clue_pipeline.catalog import load_catalog
+        from clue_pipeline.catalog import CatalogMatcher, load_catalog
 
-        load_catalog(path)  # validated as the catalogue (one clear line when it is not)
-        return cls(Path(path).read_text(encoding="utf-8"), str(path))
+        catalog = load_catalog(path)  # validated (one clear line when it is not), and cached
+        return cls(Path(path).read_text(encoding="utf-8"), str(path), CatalogMatcher(catalog))
 
     def _get_matcher(self) -> Any:
         if self._matcher is None:
@@ -51,7 +52,6 @@ class CatalogueView:
             from clue_pipeline.catalog.matcher import CatalogMatcher
 
             self._matcher = CatalogMatcher(parse_catalog(self.catalogue_text, self.source))
-            self._matcher.category_scores([])  # builds the term matrix and category columns
         return self._matcher
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
