@@ -272,6 +272,17 @@ def test_category_classifier_reads_the_catalogue_it_was_trained_with(tmp_path: P
         pytest.approx(scores) for scores in before
     ]
 
+    # a copy this version can no longer read (a catalogue format changed since) says retrain
+    broken = ClassifierModel.load(tmp_path / "model")
+    broken.catalogue_view.catalogue_text = "version: 2\ncategories: []\n"
+    with pytest.raises(ClueError) as raised:
+        broken.predict(unseen)
+    assert str(raised.value).startswith(
+        f"the classifier model's copy of the catalogue it was trained with ({copy}) no longer "
+        f"loads: {copy}: "
+    )
+    assert str(raised.value).endswith("; retrain the model (hint: `clues train --data FILE.jsonl`)")
+
     without = train(labelled(), catalogue=None)
     assert without.catalogue_view is None and without.metadata["category"]["catalogue"] is None
     assert without.category_svm.coef_.shape[1] == n_grams

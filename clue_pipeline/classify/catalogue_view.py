@@ -50,8 +50,17 @@ class CatalogueView:
         if self._matcher is None:
             from clue_pipeline.catalog.loader import parse_catalog
             from clue_pipeline.catalog.matcher import CatalogMatcher
+            from clue_pipeline.errors import ClueError, ConfigError
 
-            self._matcher = CatalogMatcher(parse_catalog(self.catalogue_text, self.source))
+            try:
+                catalog = parse_catalog(self.catalogue_text, self.source)
+            except ConfigError as exc:  # a catalogue this version no longer reads
+                raise ClueError(
+                    f"the classifier model's copy of the catalogue it was trained with "
+                    f"({self.source}) no longer loads: {exc}; retrain the model (hint: "
+                    "`clues train --data FILE.jsonl`)"
+                ) from None
+            self._matcher = CatalogMatcher(catalog)
         return self._matcher
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
