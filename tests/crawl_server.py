@@ -19,6 +19,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 
+class _Server(ThreadingHTTPServer):
+    # more than the stdlib's listen backlog of 5: a crawler opens up to 8 connections at once,
+    # and on a busy machine a dropped SYN is resent only after 1 s
+    request_queue_size = 128
+
+
 @dataclass
 class RequestInfo:
     method: str
@@ -105,7 +111,7 @@ class FixtureServer:
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 return None
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
