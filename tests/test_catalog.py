@@ -242,9 +242,10 @@ def test_an_items_examples_find_a_post_that_shares_no_keyword() -> None:
 
 
 def test_category_scores_are_the_best_item_of_each_category(matcher, catalog):
-    """The batched scores the classifier reads (`classify.catalogue_view`) are what
-    `rank_categories` ranks, a text at a time: keywords, examples (the letters of "hello" are
-    in some), the bigram fallback (斑马鱼), nothing at all ("")."""
+    """The batched scores the classifiers read (`classify.catalogue_view`, the untrained
+    `classify.catalogue`) are each category's best item as `match` scores items, a text at a
+    time: keywords, examples (the letters of "hello" are in some), the bigram fallback
+    (斑马鱼), nothing at all ("")."""
     texts = [
         "河里有工厂偷排污水，水都发黑发臭了",
         "孩子所在学校乱收资料费",
@@ -257,7 +258,9 @@ def test_category_scores_are_the_best_item_of_each_category(matcher, catalog):
     assert scores.shape == (len(texts), len(catalog.categories))
     rows = matcher.example_similarities(texts)
     for n, text in enumerate(texts):
-        expected = dict(matcher.rank_categories(text, examples=rows[n]))
+        expected: dict[str, float] = {}
+        for found in matcher.match(text, top_k=10_000, examples=rows[n]):
+            expected.setdefault(found.category, found.score)  # best first
         assert {
             name: round(float(score), 4)
             for name, score in zip(matcher.category_names, scores[n], strict=True)

@@ -141,7 +141,8 @@ class CatalogMatcher:
         self._prefix = {p: tuple(sorted(lengths_)) for p, lengths_ in by_prefix.items()}
         self._bigram_index = self._build_bigram_index()
         self._build_examples()
-        self._term_items: sp.csr_matrix | None = None  # built by the first category_scores
+        self._term_items: sp.csr_matrix | None = None  # see _term_matrix
+        self._term_column: dict[str, int] = {}
         owner = [category.name for category, _, _ in self._places]  # grouped by category
         self._category_starts = np.flatnonzero(
             np.r_[True, [a != b for a, b in zip(owner[1:], owner[:-1], strict=True)]]
@@ -240,32 +241,18 @@ class CatalogMatcher:
 
     def category_scores(self, texts: Sequence[str]) -> np.ndarray:
         """Per text (rows) and catalogue category (columns: `category_names`), the score of the
-        category's best item, as `rank_categories` gives it (keywords and nearest examples,
-        item bigrams when no keyword matches; 0 where nothing matches). For a batch: one
-        sparse product for the keywords and one for the examples."""
-        n_items = len(self._places)
-        if self._term_items is None:
-            terms = sorted(self._postings)
-            self._term_column = {term: j for j, term in enumerate(terms)}
-            rows, cols, values = [], [], []
-            for j, term in enumerate(terms):
-                for index, weight in self._postings[term]:
-                    rows.append(j)
-                    cols.append(index)
-                    values.append(self._factor[term] * weight)
-            self._term_items = sp.csr_matrix(
-                (values, (rows, cols)), shape=(len(terms), n_items), dtype=np.float64
-            )
+        category's best item as `match` scores items (keywords and nearest examples, item
+        bigrams when no keyword matches; 0 where nothing matches). For a batch: one sparse
+        product for the keywords and one for the examples."""
+        term_items, term_column = self._term_matrix()
         rows, cols, values = [], [], []
         for row, text in enumerate(texts):
             for term, count in self.find_terms(text).items():
                 rows.append(row)
-                cols.append(self._term_column[term])
+                cols.append(term_column[term])
                 values.append(count * (K1 + 1) / (count + K1))
-        counts = sp.csr_matrix(
-            (values, (rows, cols)), shape=(len(texts), self._term_items.shape[0])
-        )
-        scores = (counts @ self._term_items).toarray()
+        counts = sp.csr_matrix((values, (rows, cols)), shape=(len(texts), term_items.shape[0]))
+        scores = (counts @ term_items).toarray()
         examples = self.example_similarities(texts)
         if examples is not None:
             best = np.where(examples.best >= EXAMPLE_MIN, examples.best, 0.0)
@@ -274,16 +261,6 @@ class CatalogMatcher:
             for index, score in self._bigram_scores(texts[row], None)[0].items():
                 scores[row, index] = score
         return np.maximum.reduceat(scores, self._category_starts, axis=1)
-
-    def rank_categories(
-        self, text: str, categories: list[str] | None = None, examples: ExampleRow | None = None
-    ) -> list[tuple[str, float]]:
-        """Categories ranked by the score of their best item."""
-        best: dict[str, float] = {}
-        ranked = self.match(text, top_k=len(self._places), categories=categories, examples=examples)
-        for found in ranked:
-            best.setdefault(found.category, found.score)
-        return sorted(best.items(), key=lambda kv: -kv[1])
 
     # --------------------------------------------------------------- internal
     def _allowed(self, categories: list[str] | None) -> set[int] | None:
@@ -295,6 +272,23 @@ class CatalogMatcher:
             raise KeyError(f"unknown categories {unknown}; known: {sorted(known)}")
         wanted = set(categories)
         return {i for i, (c, _, _) in enumerate(self._places) if c.name in wanted}
+
+    def _term_matrix(self) -> tuple[sp.csr_matrix, dict[str, int]]:
+        """The keyword scores as a matrix, terms x items (idf x length bonus x the item's
+        weight: what `_keyword_scores` sums), and each term's row; built on first use."""
+        if self._term_items is None:
+            terms = sorted(self._postings)
+            rows, cols, values = [], [], []
+            for j, term in enumerate(terms):
+                for index, weight in self._postings[term]:
+                    rows.append(j)
+                    cols.append(index)
+                    values.append(self._factor[term] * weight)
+            self._term_items = sp.csr_matrix(
+                (values, (rows, cols)), shape=(len(terms), len(self._places)), dtype=np.float64
+            )
+            self._term_column = {term: j for j, term in enumerate(terms)}
+        return self._term_items, self._term_column
 
     def _keyword_scores(
         self, found: dict[str, int], allowed: set[int] | None

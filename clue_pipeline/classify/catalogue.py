@@ -19,10 +19,21 @@ class CatalogueClassifier:
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         predictions = []
         rows = self.matcher.example_similarities(texts)
-        for number, text in enumerate(texts):
+        names = self.matcher.category_names
+        for number, (text, by_category) in enumerate(
+            zip(texts, self.matcher.category_scores(texts), strict=True)
+        ):
             row = rows[number] if rows is not None else None
-            ranked = self.matcher.rank_categories(text, examples=row)
-            scores = {name: float(score) for name, score in ranked}
+            # best first (among ties the first category of the catalogue)
+            ranked = sorted(
+                (
+                    (name, round(float(score), 4))
+                    for name, score in zip(names, by_category, strict=True)
+                    if score > 0
+                ),
+                key=lambda pair: -pair[1],
+            )
+            scores = dict(ranked)
             best_name, best_score = ranked[0] if ranked else (None, 0.0)
             total = sum(scores.values()) or 1.0
             relevant = best_score >= self.min_score

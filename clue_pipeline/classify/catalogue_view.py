@@ -72,9 +72,6 @@ class CatalogueView:
         relative = np.divide(scores, best, out=np.zeros_like(scores), where=best > 0)
         return sp.csr_matrix(CATALOGUE_WEIGHT * relative)
 
-    def feature_names(self) -> list[str]:
-        return [f"catalogue: {name}" for name in self.category_names]
-
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_matcher"] = None  # rebuilt from the text on first use
