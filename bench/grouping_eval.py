@@ -17,7 +17,12 @@ per day of posts with the clock at the end of that day (nightly runs). Prints:
   suggested duplicates included, and auto merges only).
 
     .venv/bin/python bench/grouping_eval.py [--with-dev] [--window-days N] [--auto-merge X]
-        [--suggest X] [--embedder JSON] [--classifier]
+        [--suggest X] [--embedder JSON] [--classifier] [--resolve-at-reply]
+
+With ``--resolve-at-reply`` the bench also plays the workflow: a clue counts as resolved
+when the department answers one of its posts (the data's reply time), and later posts may
+join it for ``grouping.recurrence_days`` (recurrence), as they do in a service centre that
+files and closes its clues. Without it no clue is ever resolved.
 """
 
 from __future__ import annotations
@@ -63,16 +68,19 @@ def board_time(value: str) -> datetime:
     return datetime(*numbers, tzinfo=SHANGHAI).astimezone(UTC)
 
 
-def board_posts(messages: list[dict]) -> tuple[list[dict], list[list[int]]]:
-    """Upsert items, one per distinct text (item i is text i of the gold corpus), and the
-    gold groups as indices into them."""
+def board_posts(messages: list[dict]) -> tuple[list[dict], list[list[int]], dict[str, datetime]]:
+    """Upsert items, one per distinct text (item i is text i of the gold corpus), the gold
+    groups as indices into them, and when the department answered each item (external id ->
+    reply time)."""
     texts, groups = problem_groups_from_replies(messages)
-    items, seen = [], set()
+    items, seen, answered = [], set(), {}
     for row in messages:
         text = message_text(row)
         if text in seen:
             continue
         seen.add(text)
+        if row.get("reply_time"):
+            answered[str(len(items))] = board_time(row["reply_time"])
         items.append(
             {
                 "external_id": str(len(items)),
@@ -84,7 +92,7 @@ def board_posts(messages: list[dict]) -> tuple[list[dict], list[list[int]]]:
             }
         )
     assert len(items) == len(texts)
-    return items, groups
+    return items, groups, answered
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suggest", type=float)
     parser.add_argument("--classifier", action="store_true", help="train on relevance_dev first")
     parser.add_argument("--run-every-days", type=float, default=1.0)
+    parser.add_argument(
+        "--resolve-at-reply",
+        action="store_true",
+        help="resolve each clue when the department answers one of its posts (recurrence)",
+    )
     parser.add_argument("--home", type=Path, help="keep the database and models here")
     parser.add_argument(
         "--no-train", action="store_true", help="use the models already under --home/var/models"
@@ -137,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     config = config.model_copy(update=overrides)
 
     messages = read_jsonl(data / "messages_with_replies.jsonl")
-    items, groups = board_posts(messages)
+    items, groups, answered = board_posts(messages)
     print(
         f"{len(items)} distinct posts; {len(groups)} problems with {sum(map(len, groups))} posts "
         f"(gold from the replies)"
@@ -154,6 +167,25 @@ def main(argv: list[str] | None = None) -> int:
         f"{sum(g <= window for g in gaps) / len(gaps):.2f} (recall above this needs clues "
         "that chain across the window)"
     )
+    if args.resolve_at_reply:
+        recurrence = timedelta(days=config.grouping.recurrence_days)
+        reach = []
+        for group in groups:
+            for n, a in enumerate(group):
+                for b in group[n + 1 :]:
+                    first, then = sorted(
+                        (str(a), str(b)), key=lambda k: items[int(k)]["published_at"]
+                    )
+                    gap = items[int(then)]["published_at"] - items[int(first)]["published_at"]
+                    answer = answered.get(first)
+                    after = answer is not None and (
+                        timedelta(0) <= items[int(then)]["published_at"] - answer <= recurrence
+                    )
+                    reach.append(gap <= window or after)
+        print(
+            f"... or posted within recurrence_days ({recurrence.days}) after the earlier one's "
+            f"answer: {sum(reach) / len(reach):.2f}"
+        )
     texts = [normalise(i["title"], i["text"]).text for i in items]
     from clue_pipeline.embedding import TrainingText
 
@@ -206,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         run_every=timedelta(days=args.run_every_days),
         config=config,
         context=context,
+        resolved_at=answered if args.resolve_at_reply else None,
     )
     seconds = time.perf_counter() - started
     gold = {str(i): n for n, g in enumerate(groups) for i in g}

@@ -11,7 +11,7 @@ import collections
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import combinations
 
 import numpy as np
@@ -194,11 +194,19 @@ def cluster_with_pipeline(
     run_every: timedelta = timedelta(days=1),
     config=None,  # noqa: ANN001 - a ProcessingConfig
     context=None,  # noqa: ANN001 - a ProcessingContext
+    resolved_at: Mapping[str, datetime] | None = None,
 ) -> dict[str, Membership]:
     """Store ``posts`` (upsert items: external_id, title, text, published_at, ...) the way
     crawls would, oldest first, one crawl per ``run_every`` of publication time, and run
     ``process_pending`` after each with the clock at the end of that period (as nightly runs
-    do). Returns each post's clue and membership (posts judged noise have none)."""
+    do). Returns each post's clue and membership (posts judged noise have none).
+
+    ``resolved_at`` (external id -> when the department answered that post) plays the
+    workflow's part: before each period's posts are stored, the clue of every post answered
+    by the period's start counts as resolved at its latest answer (``closed_at``: what
+    resolving the clue's order sets), so later posts may join it for
+    ``grouping.recurrence_days`` as a recurrence. Without it no clue is ever resolved and a
+    clue takes posts only within ``window_days`` of its last."""
     from sqlalchemy import select
 
     from clue_pipeline.processing.runner import process_pending
@@ -215,6 +223,8 @@ def cluster_with_pipeline(
         periods[int((post["published_at"] - start) / run_every)].append(post)  # type: ignore[operator]
     for number in sorted(periods):
         with session_scope(engine) as session:
+            if resolved_at:  # the answers given before this period's posts
+                _resolve_answered(session, resolved_at, start + number * run_every)  # type: ignore[operator]
             upsert_posts(session, platform, periods[number])
         clock = start + (number + 1) * run_every  # type: ignore[operator]
         process_pending(engine, config=config, context=context, now=clock)
@@ -225,3 +235,27 @@ def cluster_with_pipeline(
             )
         ).all()
     return {str(e): Membership(int(c), str(m)) for e, c, m in rows}
+
+
+def _resolve_answered(
+    session,  # noqa: ANN001 - a SQLAlchemy session
+    resolved_at: Mapping[str, datetime],
+    clock: datetime,
+) -> None:
+    """Set each clue's ``closed_at`` to the latest answer, by ``clock``, to one of its posts."""
+    from sqlalchemy import select
+
+    from clue_pipeline.storage.models import Clue, CluePost, Post
+
+    latest: dict[int, datetime] = {}
+    rows = session.execute(
+        select(Post.external_id, CluePost.clue_id).join(CluePost, CluePost.post_id == Post.id)
+    )
+    for external_id, clue_id in rows:
+        answered = resolved_at.get(str(external_id))
+        if answered is not None and answered <= clock:
+            latest[clue_id] = max(answered, latest.get(clue_id, answered))
+    for clue in session.scalars(select(Clue).where(Clue.id.in_(latest))):
+        when = latest[clue.id]
+        if clue.closed_at is None or clue.closed_at < when:
+            clue.closed_at = when

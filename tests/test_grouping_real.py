@@ -83,3 +83,49 @@ def test_real_posts_are_grouped_by_process_pending(sqlite_url: str, tmp_path) ->
     assert scores.precision >= 0.9
     assert scores.recall >= 0.28
     assert np.isfinite(nn5) and nn5 >= 0.74
+
+
+def test_a_resolved_clue_takes_a_recurrence_after_the_window(tmp_path) -> None:  # noqa: ANN001
+    """The bench plays the workflow with ``resolved_at``: the clue of an answered post counts
+    as resolved then, so a post about the same problem 50 days later (past window_days, 30)
+    joins it within recurrence_days (90); without answers it starts a clue of its own."""
+    from clue_pipeline.storage.migrate import upgrade
+
+    text = "幸福小区三号楼门前的路灯不亮已经一个星期了，晚上出行很不安全，请尽快维修路灯。"
+    start = datetime(2024, 3, 1, 1, tzinfo=UTC)
+    items = [
+        {
+            "external_id": "first",
+            "url": "http://board.invalid/1",
+            "title": "幸福小区路灯不亮",
+            "text": text,
+            "published_at": start,
+        },
+        {
+            "external_id": "again",
+            "url": "http://board.invalid/2",
+            "title": "幸福小区路灯又不亮了",
+            "text": text.replace("一个星期", "三天"),
+            "published_at": start + timedelta(days=50),
+        },
+    ]
+    model = tmp_path / "char_ngram"
+    CharNgramEmbedder.fit([text, "菜市场门口的垃圾没有人清理", "公交车站的站牌坏了"], dim=512).save(
+        model
+    )
+    config = ProcessingConfig(embedder={"kind": "char_ngram", "path": str(model)})
+
+    def clues(name: str, resolved_at: dict | None) -> dict:
+        engine = make_engine(upgrade(f"sqlite:///{tmp_path / name}"))
+        found = cluster_with_pipeline(engine, items, config=config, resolved_at=resolved_at)
+        engine.dispose()
+        return {k: m.clue_id for k, m in found.items()}
+
+    apart = clues("apart.db", None)
+    assert set(apart) == {"first", "again"} and apart["first"] != apart["again"]
+    answered = {"first": start + timedelta(days=5)}
+    together = clues("together.db", answered)
+    assert together["first"] == together["again"]
+    # an answer after the second post does not reach back
+    late = clues("late.db", {"first": start + timedelta(days=51)})
+    assert late["first"] != late["again"]
