@@ -105,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window-days", type=int)
     parser.add_argument("--auto-merge", type=float)
     parser.add_argument("--suggest", type=float)
+    parser.add_argument(
+        "--grouping", help="more grouping settings as JSON, e.g. '{\"other_region\": -0.2}'"
+    )
     parser.add_argument("--classifier", action="store_true", help="train on relevance_dev first")
     parser.add_argument("--run-every-days", type=float, default=1.0)
     parser.add_argument(
@@ -145,8 +148,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         if v is not None
     }
+    if args.grouping:
+        grouping.update(json.loads(args.grouping))
     if grouping:
-        overrides["grouping"] = config.grouping.model_copy(update=grouping)
+        overrides["grouping"] = type(config.grouping).model_validate(
+            {**config.grouping.model_dump(), **grouping}
+        )
     config = config.model_copy(update=overrides)
 
     messages = read_jsonl(data / "messages_with_replies.jsonl")

@@ -238,3 +238,22 @@ def test_places_of_somewhere_else_are_not_this_citys(
 ) -> None:
     assert locator.mentions(text) == mentions
     assert (locator.locate(text).district is None) == (not mentions)
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        ("A市A2区桂花坪街道的A2区公安分局宿舍区物业管理有问题", "A市/A2区"),
+        ("请求K6县住建局依法查处万家庄路的违章建筑", "/K6县"),
+        # the most named county; the word before a Chinese name is not part of it
+        ("我在长沙市工作，在K7县买房，K7县的学校不收", "长沙市/K7县"),
+        ("C4市重视农村道路安全管理问题", "C4市"),
+        # this city, its districts and common words ending in 市 or 县 are no region
+        ("云江市江北区的路灯坏了", None),
+        ("去超市的路上全县的学校都放假了", None),
+    ],
+)
+def test_region_is_the_other_city_and_county_a_post_names(
+    locator: Locator, text: str, region: str | None
+) -> None:
+    assert locator.locate(text).region == region

@@ -33,7 +33,7 @@ def _differences(url: str) -> list:
 
 
 def test_migrated_schema_matches_the_models(db_url: str) -> None:
-    assert current_revision(db_url) == "0006"
+    assert current_revision(db_url) == "0007"
     assert _differences(db_url) == []
 
 
@@ -67,7 +67,7 @@ def test_the_accounts_migration_goes_down_and_up(db_url: str) -> None:
     finally:
         engine.dispose()
     upgrade(db_url)
-    assert current_revision(db_url) == "0006"
+    assert current_revision(db_url) == "0007"
     assert _differences(db_url) == []
 
 
@@ -87,7 +87,7 @@ def test_the_content_hash_index_migration_goes_down_and_up(db_url: str) -> None:
     command.downgrade(alembic_config(db_url), "0004")
     assert "ix_post_analyses_content_hash" not in indexes()
     upgrade(db_url)
-    assert current_revision(db_url) == "0006"
+    assert current_revision(db_url) == "0007"
     assert _differences(db_url) == []
 
 
@@ -111,5 +111,5 @@ def test_the_roads_migration_goes_down_and_up(db_url: str) -> None:
     command.downgrade(alembic_config(db_url), "0005")
     assert road_columns() == set()
     upgrade(db_url)
-    assert current_revision(db_url) == "0006"
+    assert current_revision(db_url) == "0007"
     assert _differences(db_url) == []

@@ -18,7 +18,13 @@ from clue_pipeline.storage.posts import upsert_posts
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 #: well above the place adjustments' size, so that a difference of place decides alone
-GROUPING = {"auto_merge": 0.85, "suggest": 0.8, "other_road": -0.2, "other_community": -0.2}
+GROUPING = {
+    "auto_merge": 0.85,
+    "suggest": 0.8,
+    "other_road": -0.2,
+    "other_community": -0.2,
+    "other_region": -0.2,
+}
 
 
 def _config(tmp_path: Path) -> ProcessingConfig:
@@ -85,6 +91,34 @@ def test_lamps_out_on_two_roads_of_one_street_are_two_clues(db_url: str, tmp_pat
     assert there[0] != here[0] and there[1] == "seed"
     assert again[0] == here[0] and again[1] in ("auto", "suggested")
     assert (here[3], there[3]) == ("湖滨路", "柳岸路")  # the clue's road, for routing
+
+
+def test_posts_about_two_other_counties_are_two_clues(db_url: str, tmp_path: Path) -> None:
+    """Names outside the gazetteer (another city's board, anonymised as K6县): the region."""
+    found = _process(
+        db_url,
+        tmp_path,
+        {
+            "k6": "K6县第一中学门口的路灯坏了好几盏，晚上一片漆黑，学生走路危险，希望尽快修好",
+            "k7": "K7县第一中学门口的路灯坏了好几盏，晚上一片漆黑，学生走路危险，希望尽快修好",
+            "k6-again": "K6县第一中学门口的路灯坏了好几盏，晚上一片漆黑，学生走路危险，望早点修好",
+        },
+    )
+    assert found["k7"][0] != found["k6"][0] and found["k7"][1] == "seed"
+    assert found["k6-again"][0] == found["k6"][0]
+    engine = make_engine(db_url)
+    with session_scope(engine) as session:
+        regions = dict(
+            session.execute(
+                select(Post.external_id, PostAnalysis.region).join(
+                    PostAnalysis, PostAnalysis.post_id == Post.id
+                )
+            ).all()
+        )
+        clue_regions = {c.id: c.region for c in session.scalars(select(Clue))}
+    engine.dispose()
+    assert regions == {"k6": "/K6县", "k7": "/K7县", "k6-again": "/K6县"}
+    assert clue_regions[found["k6"][0]] == "/K6县"
 
 
 def test_a_post_naming_no_place_does_not_bridge_two_communities(

@@ -323,6 +323,7 @@ def test_a_post_whose_nearest_posts_it_cannot_join_searches_wider() -> None:
             community=None,
             landmark=None,
             road=None,
+            region=None,
         )
         for pid, clue in clue_of.items()
     }
@@ -338,3 +339,24 @@ def test_a_post_whose_nearest_posts_it_cannot_join_searches_wider() -> None:
     assert all(
         a.similarity >= b.similarity for a, b in zip(neighbours, neighbours[1:], strict=False)
     )
+
+
+def test_posts_naming_two_other_counties_are_farther() -> None:
+    """Outside the gazetteer (another city's board), the county a post names still tells
+    two problems apart; a county and the city it may lie in do not."""
+    k6, k7 = Place(region="/K6县"), Place(region="K市/K7县")
+    assert place_adjustment(k6, k7, CONFIG) == CONFIG.other_region
+    assert place_adjustment(Place(region="A市"), Place(region="B市"), CONFIG) == (
+        CONFIG.other_region
+    )
+    assert place_adjustment(Place(region="A市/A2区"), Place(region="A市"), CONFIG) == 0.0
+    assert place_adjustment(k6, k6, CONFIG) == CONFIG.same_region
+    # the same county, and a landmark both name: the landmark's bonus
+    gate = Place("东湖区", "湖滨街道", "翠苑社区", "东门", region="/K6县")
+    assert place_adjustment(gate, gate, CONFIG) == CONFIG.same_landmark
+    # a region that may hold the other's completes it; two counties do not
+    assert Place(region="A市").completed_by(Place(region="A市/A2区")).region == "A市/A2区"
+    assert k6.completed_by(Place("东湖区", region="K市/K7县")) == k6
+    # a post about K7县 does not auto-merge into a K6县 clue at a similarity just above
+    near = decide([Neighbour(1, 10, CONFIG.auto_merge + 0.05, k7)], k6, CONFIG)
+    assert near.membership != "auto"

@@ -116,6 +116,7 @@ def test_a_clue_page_shows_hostile_text_as_text_masked_and_pseudonymised(sqlite_
             "similarity": 0.42,
         }
         session.get(Clue, ids["hostile"]).why = {"category": reason, "item": example}
+        session.get(Clue, ids["hostile"]).region = "<b>K市/K6县"  # found in scraped text
     with sqlite_web.client() as client:
         login(client, "alice")
         page = client.get(f"/clues/{ids['hostile']}").text
@@ -133,6 +134,8 @@ def test_a_clue_page_shows_hostile_text_as_text_masked_and_pseudonymised(sqlite_
     assert '<span class="reason">&lt;script&gt;' in page
     assert '<span class="example">相近示例：&lt;script&gt;' in page and "（相似度 0.42）" in page
     assert "[电话已隐藏]" in page and "[证件号已隐藏]" in page
+    assert "外地：&lt;b&gt;K市/K6县" in page and "<b>K市" not in page
+    assert '"region":"<b>K市/K6县"' in api.replace(": ", ":")
     assert author not in page and author not in api and PHONE not in api
     assert pseudonym("city_forum", author, secret_key()) in page
     links = re.findall(r'<a href="http://forum\.invalid/[^"]+"([^>]*)>', page)

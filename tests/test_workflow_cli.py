@@ -217,6 +217,6 @@ def test_an_old_schema_asks_for_an_upgrade_from_the_console_script(tmp_path: Pat
     )
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        "error: the database schema is at revision 0002, this version needs 0006; "
+        "error: the database schema is at revision 0002, this version needs 0007; "
         "hint: run `clues db upgrade`"
     )

@@ -100,6 +100,7 @@ def clue_view(session: Session, clue: Clue, *, now: datetime | None = None) -> d
         "road": clue.road,
         "community": clue.community,
         "landmark": clue.landmark,
+        "region": clue.region,
         "post_count": clue.post_count,
         "platform_count": clue.platform_count,
         "first_post_at": iso(clue.first_post_at),

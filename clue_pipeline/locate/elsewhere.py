@@ -46,3 +46,52 @@ def follows_elsewhere(text: str, start: int, surface: str, own: tuple[str, ...])
 def names_elsewhere(text: str, own: tuple[str, ...]) -> bool:
     """Whether ``text`` names another city or county anywhere."""
     return any(_is_elsewhere(m.group(0), own) for m in NAME_ANYWHERE.finditer(text))
+
+
+#: what a region names: a city or prefecture (市, 州) and a county or district (县, 区)
+CITY_SUFFIXES = ("市", "州")
+REGION_SEPARATOR = "/"
+
+
+def region_of(text: str, own: tuple[str, ...]) -> str | None:
+    """The other city and county ``text`` is about, as ``city/county``, ``city`` or
+    ``/county`` (the most named of each kind, the first named on a tie); None when it names
+    no other city or county. A board of another city, or a city whose gazetteer is not
+    configured, still tells its posts' counties apart this way ("K6县" is not "K7县")."""
+    counts: dict[str, int] = {}
+    for found in NAME_ANYWHERE.finditer(text):
+        name = found.group(0)
+        if _is_elsewhere(name, own):
+            if len(name) == 4 and name[0] in WORD_BEFORE_SUFFIX:
+                name = name[1:]  # the match may take the word before: 在长沙市
+            counts[name] = counts.get(name, 0) + 1
+    if not counts:
+        return None
+    order = {name: i for i, name in enumerate(counts)}
+
+    def most(names: list[str]) -> str:
+        return max(names, key=lambda n: (counts[n], -order[n])) if names else ""
+
+    city = most([n for n in counts if n.endswith(CITY_SUFFIXES)])
+    county = most([n for n in counts if not n.endswith(CITY_SUFFIXES)])
+    return city + (REGION_SEPARATOR + county if county else "")
+
+
+def regions_differ(a: str, b: str) -> bool:
+    """Whether two regions of ``region_of`` are two places: their cities, or their counties,
+    are both named and differ ("A市/A2区" and "A市" may be one place; "A市" and "B市", or
+    "/K6县" and "K市/K7县", are not)."""
+    city_a, _, county_a = a.partition(REGION_SEPARATOR)
+    city_b, _, county_b = b.partition(REGION_SEPARATOR)
+    return bool(city_a and city_b and city_a != city_b) or bool(
+        county_a and county_b and county_a != county_b
+    )
+
+
+def region_completed(mine: str, theirs: str) -> str:
+    """``mine`` with the city or county it leaves open taken from ``theirs`` (regions that
+    ``regions_differ`` does not tell apart)."""
+    city_a, _, county_a = mine.partition(REGION_SEPARATOR)
+    city_b, _, county_b = theirs.partition(REGION_SEPARATOR)
+    county = county_a or county_b
+    return (city_a or city_b) + (REGION_SEPARATOR + county if county else "")

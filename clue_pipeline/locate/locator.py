@@ -10,9 +10,9 @@ community, road and landmark among the mentions that lie in it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from clue_pipeline.locate.elsewhere import follows_elsewhere, names_elsewhere
+from clue_pipeline.locate.elsewhere import follows_elsewhere, names_elsewhere, region_of
 from clue_pipeline.locate.gazetteer import Gazetteer
 from clue_pipeline.locate.matcher import Place, compile_surfaces, surface_forms
 
@@ -36,6 +36,8 @@ class Location:
     road: str | None = None
     confidence: float = 0.0
     matched: list[str] = field(default_factory=list)
+    #: the other city and county the post names, outside the gazetteer (``region_of``)
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,12 +136,14 @@ class Locator:
         return self.gazetteer.city in text or any(s in self._anchors for s in found)
 
     def locate(self, text: str, location_text: str | None = None) -> Location:
+        text = text or ""
         found = [(s, 1.0) for s in self.mentions(text)]
         if location_text:
             found += [(s, LOCATION_TEXT_FACTOR) for s in self.mentions(location_text)]
+        region = region_of(text, self._own)
         if not found:
-            return Location()
-        return self._resolve(found)
+            return Location(region=region)
+        return replace(self._resolve(found), region=region)
 
     def _resolve(self, found: list[tuple[str, float]]) -> Location:
         order: dict[str, int] = {}

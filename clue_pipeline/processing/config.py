@@ -30,11 +30,15 @@ class GroupingConfig(_Strict):
     same_road: float = 0.02
     same_street: float = 0.02
     same_district: float = 0.0
+    same_region: float = 0.0
     other_landmark: float = -0.1
     other_community: float = -0.2
     other_road: float = -0.2
     other_street: float = -0.3
     other_district: float = -0.3
+    #: two other cities or counties named outside the gazetteer ("K6县", "K7县"): a smaller
+    #: step than two districts of the gazetteer, whose names are known for certain
+    other_region: float = -0.1
 
     @model_validator(mode="after")
     def _ordered(self) -> GroupingConfig:

@@ -112,6 +112,7 @@ class ClueEligibility:
                     Clue.community,
                     Clue.landmark,
                     Clue.road,
+                    Clue.region,
                 ).where(Clue.id.in_(chunk), Clue.merged_into_id.is_(None))
             ):
                 self._times[row.id] = ClueTimes(

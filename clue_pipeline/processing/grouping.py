@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from clue_pipeline.locate.elsewhere import region_completed, regions_differ
 from clue_pipeline.processing.config import GroupingConfig
 
 
@@ -22,6 +23,7 @@ class Place:
     community: str | None = None
     landmark: str | None = None
     road: str | None = None
+    region: str | None = None
 
     @classmethod
     def of(cls, row: Mapping[str, object] | object) -> Place:
@@ -49,9 +51,12 @@ def _completed(place: Place, other: Place) -> Place:
     filled = {}
     for level in PLACE_LEVELS:
         mine, theirs = getattr(place, level), getattr(other, level)
-        if mine and theirs and mine != theirs:
+        if mine and theirs and _differ(level, mine, theirs):
             return place
-        filled[level] = mine or theirs
+        if level == "region" and mine and theirs:
+            filled[level] = region_completed(mine, theirs)
+        else:
+            filled[level] = mine or theirs
     return Place(**filled)
 
 
@@ -74,8 +79,15 @@ class Decision:
     nearest: list[tuple[int, float]] = field(default_factory=list)
 
 
-#: the widest first: a road and a community both lie in a street (a road may cross several)
-PLACE_LEVELS = ("district", "street", "road", "community", "landmark")
+#: the widest first: a road and a community both lie in a street (a road may cross several);
+#: the region (another city and county, named outside the gazetteer) before them all
+PLACE_LEVELS = ("region", "district", "street", "road", "community", "landmark")
+
+
+def _differ(level: str, mine: str, theirs: str) -> bool:
+    """Whether two names of one kind of place are two places (regions: ``regions_differ``,
+    "A市/A2区" and "A市" may be one)."""
+    return regions_differ(mine, theirs) if level == "region" else mine != theirs
 
 
 def place_adjustment(a: Place, b: Place, config: GroupingConfig) -> float:
@@ -89,9 +101,10 @@ def place_adjustment(a: Place, b: Place, config: GroupingConfig) -> float:
     for level in PLACE_LEVELS:
         mine, theirs = getattr(a, level), getattr(b, level)
         if mine and theirs:
-            if mine != theirs:
+            if _differ(level, mine, theirs):
                 return getattr(config, f"other_{level}")
-            shared = level
+            if mine == theirs:
+                shared = level
     return getattr(config, f"same_{shared}") if shared else 0.0
 
 

@@ -1,12 +1,13 @@
 """Locate again: the places of every processed post from the gazetteer as it is now.
 
 An operator who edits ``config/gazetteer.yaml`` (a new estate, a renamed road) or upgrades
-from a version that located fewer kinds of place (roads came with schema 0006) runs this once
-(``clues process --relocate``). Each post's district, street, road, community and landmark are
-found again from its analysed text and its location text; the posts whose place changed are
-written back and their clues' summaries refreshed (place, routing, priority), corrections by
-analysts kept. Memberships are not changed: which clue a post is in stays an analyst's or the
-grouping's decision, and later posts are grouped against the new places.
+from a version that located fewer kinds of place (roads came with schema 0006, regions with
+0007) runs this once (``clues process --relocate``). Each post's region, district, street,
+road, community and landmark are found again from its analysed text and its location text;
+the posts whose place changed are written back and their clues' summaries refreshed (place,
+routing, priority), corrections by analysts kept. Memberships are not changed: which clue a
+post is in stays an analyst's or the grouping's decision, and later posts are grouped
+against the new places.
 """
 
 from __future__ import annotations

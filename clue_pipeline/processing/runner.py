@@ -378,6 +378,7 @@ def _process_batch(
             "community": location.community,
             "landmark": location.landmark,
             "road": location.road,
+            "region": location.region,
             "why": why,
             "analysed_at": now,
         }
@@ -576,6 +577,7 @@ def _neighbour_rows(session: Session, post_ids: set[int]) -> list:  # noqa: ANN0
                 PostAnalysis.community,
                 PostAnalysis.landmark,
                 PostAnalysis.road,
+                PostAnalysis.region,
             ).where(PostAnalysis.post_id.in_(ordered[start : start + 5000]))
         ).all()
     return rows
@@ -628,6 +630,7 @@ _MEMBER_ANALYSIS = Bundle(
     PostAnalysis.community,
     PostAnalysis.landmark,
     PostAnalysis.road,
+    PostAnalysis.region,
 )
 #: members listed with their nearest posts in a clue's ``why``
 WHY_MEMBERS = 20
@@ -762,6 +765,7 @@ def refresh_clues(
             "community": _most_common([r.PostAnalysis.community for r in members]),
             "landmark": _most_common([r.PostAnalysis.landmark for r in members]),
             "road": _most_common([r.PostAnalysis.road for r in members]),
+            "region": _most_common([r.PostAnalysis.region for r in members]),
         }
         corrected = corrected_fields(clue)
         for name, value in derived.items():

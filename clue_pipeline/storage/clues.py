@@ -76,6 +76,7 @@ def summaries_of(session: Session, clues: Sequence[Clue]) -> list[dict[str, Any]
             "district": c.district,
             "street": c.street,
             "road": c.road,
+            "region": c.region,
             "post_count": c.post_count,
             "platform_count": c.platform_count,
             "first_post_at": c.first_post_at.isoformat() if c.first_post_at else None,

@@ -120,6 +120,9 @@ class PostAnalysis(Base):
     community: Mapped[str | None] = mapped_column(String(64))
     landmark: Mapped[str | None] = mapped_column(String(128))
     road: Mapped[str | None] = mapped_column(String(64))
+    # the other city and county the post names, outside the gazetteer (Locate's region):
+    # grouping tells two counties' posts apart by it
+    region: Mapped[str | None] = mapped_column(String(64))
     clue_id: Mapped[int | None] = mapped_column(ForeignKey("clues.id"))
     why: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     analysed_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -148,6 +151,7 @@ class Clue(Base):
     community: Mapped[str | None] = mapped_column(String(64))
     landmark: Mapped[str | None] = mapped_column(String(128))
     road: Mapped[str | None] = mapped_column(String(64))
+    region: Mapped[str | None] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(Text, default="")
     priority: Mapped[float] = mapped_column(default=0.0)
     post_count: Mapped[int] = mapped_column(default=0)

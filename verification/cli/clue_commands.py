@@ -71,7 +71,8 @@ def show(
                 view[k] for k in ("district", "street", "road", "community", "landmark") if view[k]
             )
             or "-"
-        ),
+        )
+        + (f"   elsewhere: {view['region'].strip('/')}" if view.get("region") else ""),
         f"posts: {view['post_count']} on {view['platform_count']} platforms, "
         f"first {when(view['first_post_at'])}, last {when(view['last_post_at'])}",
     ]
