@@ -58,17 +58,28 @@ def _process(db_url: str, tmp_path: Path, texts: dict[str, str]) -> dict[str, tu
                 CluePost, CluePost.post_id == Post.id
             )
         ).all()
-        roads = dict(
-            session.execute(
-                select(Post.external_id, PostAnalysis.road).join(
+        places = {
+            e: (road, region)
+            for e, road, region in session.execute(
+                select(Post.external_id, PostAnalysis.road, PostAnalysis.region).join(
                     PostAnalysis, PostAnalysis.post_id == Post.id
                 )
-            ).all()
-        )
-        clue_roads = {c.id: c.road for c in session.scalars(select(Clue))}
+            )
+        }
+        clue_places = {c.id: (c.road, c.region) for c in session.scalars(select(Clue))}
     engine.dispose()
     clues = {e: (c, m) for e, c, m in rows}
-    return {e: (*clues[e], roads[e], clue_roads[clues[e][0]]) for e in texts}
+    # (clue, membership, road, the clue's road, region, the clue's region)
+    return {
+        e: (
+            *clues[e],
+            places[e][0],
+            clue_places[clues[e][0]][0],
+            places[e][1],
+            clue_places[clues[e][0]][1],
+        )
+        for e in texts
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -76,49 +87,37 @@ def _var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLUES_VAR", str(tmp_path / "var"))
 
 
-def test_lamps_out_on_two_roads_of_one_street_are_two_clues(db_url: str, tmp_path: Path) -> None:
+LAMPS = "的路灯坏了好几盏，晚上一片漆黑，老人走路很危险，希望{}修好"
+
+
+@pytest.mark.parametrize(
+    ("here", "there", "column", "places"),
+    [
+        # two roads of one street (the gazetteer's): the road, column 2 (the clue's: 3)
+        ("湖滨路", "柳岸路", 2, ("湖滨路", "柳岸路")),
+        # two counties no gazetteer holds (another city's board, anonymised): the region,
+        # column 4 (the clue's: 5)
+        ("K6县第一中学门口", "K7县第一中学门口", 4, ("/K6县", "/K7县")),
+    ],
+)
+def test_the_same_words_about_two_places_are_two_clues(
+    db_url: str, tmp_path: Path, here: str, there: str, column: int, places: tuple[str, str]
+) -> None:
     found = _process(
         db_url,
         tmp_path,
         {
-            "here": "湖滨路的路灯坏了好几盏，晚上一片漆黑，老人走路很危险，希望尽快修好",
-            "there": "柳岸路的路灯坏了好几盏，晚上一片漆黑，老人走路很危险，希望尽快修好",
-            "here-again": "湖滨路的路灯坏了好几盏，晚上一片漆黑，老人走路很危险，希望早点修好",
+            "here": here + LAMPS.format("尽快"),
+            "there": there + LAMPS.format("尽快"),
+            "here-again": here + LAMPS.format("早点"),
         },
     )
-    here, there, again = found["here"], found["there"], found["here-again"]
-    assert (here[2], there[2], again[2]) == ("湖滨路", "柳岸路", "湖滨路")
-    assert there[0] != here[0] and there[1] == "seed"
-    assert again[0] == here[0] and again[1] in ("auto", "suggested")
-    assert (here[3], there[3]) == ("湖滨路", "柳岸路")  # the clue's road, for routing
-
-
-def test_posts_about_two_other_counties_are_two_clues(db_url: str, tmp_path: Path) -> None:
-    """Names outside the gazetteer (another city's board, anonymised as K6县): the region."""
-    found = _process(
-        db_url,
-        tmp_path,
-        {
-            "k6": "K6县第一中学门口的路灯坏了好几盏，晚上一片漆黑，学生走路危险，希望尽快修好",
-            "k7": "K7县第一中学门口的路灯坏了好几盏，晚上一片漆黑，学生走路危险，希望尽快修好",
-            "k6-again": "K6县第一中学门口的路灯坏了好几盏，晚上一片漆黑，学生走路危险，望早点修好",
-        },
-    )
-    assert found["k7"][0] != found["k6"][0] and found["k7"][1] == "seed"
-    assert found["k6-again"][0] == found["k6"][0]
-    engine = make_engine(db_url)
-    with session_scope(engine) as session:
-        regions = dict(
-            session.execute(
-                select(Post.external_id, PostAnalysis.region).join(
-                    PostAnalysis, PostAnalysis.post_id == Post.id
-                )
-            ).all()
-        )
-        clue_regions = {c.id: c.region for c in session.scalars(select(Clue))}
-    engine.dispose()
-    assert regions == {"k6": "/K6县", "k7": "/K7县", "k6-again": "/K6县"}
-    assert clue_regions[found["k6"][0]] == "/K6县"
+    here_, there_, again = found["here"], found["there"], found["here-again"]
+    assert there_[0] != here_[0] and there_[1] == "seed"
+    assert again[0] == here_[0] and again[1] in ("auto", "suggested")
+    assert (here_[column], there_[column], again[column]) == (*places, places[0])
+    # the clue's place, for routing and for the clues later posts may join
+    assert (here_[column + 1], there_[column + 1]) == places
 
 
 def test_a_post_naming_no_place_does_not_bridge_two_communities(
