@@ -248,6 +248,9 @@ def test_places_of_somewhere_else_are_not_this_citys(
         # the most named county; the word before a Chinese name is not part of it
         ("我在长沙市工作，在K7县买房，K7县的学校不收", "长沙市/K7县"),
         ("C4市重视农村道路安全管理问题", "C4市"),
+        # a coded name is a name whatever follows it (县城, 市民 start words after 县 and 市)
+        ("A7县城西安置小区的市场问题", "/A7县"),
+        ("请A市民政局核实K6县政府的答复", "A市/K6县"),
         # this city, its districts and common words ending in 市 or 县 are no region
         ("云江市江北区的路灯坏了", None),
         ("去超市的路上全县的学校都放假了", None),

@@ -48,6 +48,9 @@ def names_elsewhere(text: str, own: tuple[str, ...]) -> bool:
     return any(_is_elsewhere(m.group(0), own) for m in NAME_ANYWHERE.finditer(text))
 
 
+#: a name hidden as a capital letter and digits (A市, K6县, A2区): a name whatever follows it
+#: (K6县政府, A市民政局, A7县城西), where a Chinese name must not start a word (市民, 县城)
+CODED_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Z][0-9]{0,2}[市县州区]")
 #: what a region names: a city or prefecture (市, 州) and a county or district (县, 区)
 CITY_SUFFIXES = ("市", "州")
 REGION_SEPARATOR = "/"
@@ -59,8 +62,15 @@ def region_of(text: str, own: tuple[str, ...]) -> str | None:
     no other city or county. A board of another city, or a city whose gazetteer is not
     configured, still tells its posts' counties apart this way ("K6县" is not "K7县")."""
     counts: dict[str, int] = {}
-    for found in NAME_ANYWHERE.finditer(text):
-        name = found.group(0)
+    found_names = sorted(
+        [(m.start(), m.group(0)) for m in CODED_NAME.finditer(text)]
+        + [
+            (m.start(), m.group(0))
+            for m in NAME_ANYWHERE.finditer(text)
+            if not m.group(0)[0].isascii()  # the coded names are found above
+        ],
+    )
+    for _, name in found_names:
         if _is_elsewhere(name, own):
             if len(name) == 4 and name[0] in WORD_BEFORE_SUFFIX:
                 name = name[1:]  # the match may take the word before: 在长沙市
