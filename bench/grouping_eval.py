@@ -163,32 +163,23 @@ def main(argv: list[str] | None = None) -> int:
         f"(gold from the replies)"
     )
     window = timedelta(days=config.grouping.window_days)
-    gaps = [
-        abs(items[a]["published_at"] - items[b]["published_at"])
-        for group in groups
-        for n, a in enumerate(group)
-        for b in group[n + 1 :]
-    ]
+    recurrence = timedelta(days=config.grouping.recurrence_days)
+    within, recurring = [], []  # per gold pair: within the window; or after the answer
+    for group in groups:
+        for n, a in enumerate(group):
+            for b in group[n + 1 :]:
+                first, then = sorted((a, b), key=lambda i: items[i]["published_at"])
+                then_at = items[then]["published_at"]
+                within.append(then_at - items[first]["published_at"] <= window)
+                answer = answered.get(str(first))
+                recurring.append(answer is not None and answer <= then_at <= answer + recurrence)
     print(
         f"gold pairs posted within window_days ({window.days}) of each other: "
-        f"{sum(g <= window for g in gaps) / len(gaps):.2f} (recall above this needs clues "
+        f"{sum(within) / len(within):.2f} (recall above this needs clues "
         "that chain across the window)"
     )
     if args.resolve_at_reply:
-        recurrence = timedelta(days=config.grouping.recurrence_days)
-        reach = []
-        for group in groups:
-            for n, a in enumerate(group):
-                for b in group[n + 1 :]:
-                    first, then = sorted(
-                        (str(a), str(b)), key=lambda k: items[int(k)]["published_at"]
-                    )
-                    gap = items[int(then)]["published_at"] - items[int(first)]["published_at"]
-                    answer = answered.get(first)
-                    after = answer is not None and (
-                        timedelta(0) <= items[int(then)]["published_at"] - answer <= recurrence
-                    )
-                    reach.append(gap <= window or after)
+        reach = [w or r for w, r in zip(within, recurring, strict=True)]
         print(
             f"... or posted within recurrence_days ({recurrence.days}) after the earlier one's "
             f"answer: {sum(reach) / len(reach):.2f}"

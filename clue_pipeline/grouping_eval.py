@@ -7,6 +7,7 @@ every other post is about a problem of its own that nobody labelled.
 
 from __future__ import annotations
 
+import bisect
 import collections
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -221,10 +222,16 @@ def cluster_with_pipeline(
     periods: dict[int, list[Mapping[str, object]]] = collections.defaultdict(list)
     for post in dated:
         periods[int((post["published_at"] - start) / run_every)].append(post)  # type: ignore[operator]
+    answers = sorted((when, str(e)) for e, when in (resolved_at or {}).items())
+    answer_times = [when for when, _ in answers]
+    given = 0  # answers[:given] are resolved already
     for number in sorted(periods):
         with session_scope(engine) as session:
-            if resolved_at:  # the answers given before this period's posts
-                _resolve_answered(session, resolved_at, start + number * run_every)  # type: ignore[operator]
+            period_start = start + number * run_every  # type: ignore[operator]
+            due = bisect.bisect_right(answer_times, period_start)
+            if due > given:  # the answers given since the last period, before this one's posts
+                _resolve_answered(session, platform, answers[given:due])
+                given = due
             upsert_posts(session, platform, periods[number])
         clock = start + (number + 1) * run_every  # type: ignore[operator]
         process_pending(engine, config=config, context=context, now=clock)
@@ -239,23 +246,23 @@ def cluster_with_pipeline(
 
 def _resolve_answered(
     session,  # noqa: ANN001 - a SQLAlchemy session
-    resolved_at: Mapping[str, datetime],
-    clock: datetime,
+    platform: str,
+    answers: Sequence[tuple[datetime, str]],
 ) -> None:
-    """Set each clue's ``closed_at`` to the latest answer, by ``clock``, to one of its posts."""
+    """Move each answered post's clue's ``closed_at`` to its answer (time, external id),
+    when that is later."""
     from sqlalchemy import select
 
     from clue_pipeline.storage.models import Clue, CluePost, Post
 
+    when_of = {external_id: when for when, external_id in answers}  # sorted: the latest wins
     latest: dict[int, datetime] = {}
-    rows = session.execute(
-        select(Post.external_id, CluePost.clue_id).join(CluePost, CluePost.post_id == Post.id)
-    )
-    for external_id, clue_id in rows:
-        answered = resolved_at.get(str(external_id))
-        if answered is not None and answered <= clock:
-            latest[clue_id] = max(answered, latest.get(clue_id, answered))
+    for external_id, clue_id in session.execute(
+        select(Post.external_id, CluePost.clue_id)
+        .join(CluePost, CluePost.post_id == Post.id)
+        .where(Post.platform == platform, Post.external_id.in_(when_of))
+    ):
+        latest[clue_id] = max(when_of[external_id], latest.get(clue_id, when_of[external_id]))
     for clue in session.scalars(select(Clue).where(Clue.id.in_(latest))):
-        when = latest[clue.id]
-        if clue.closed_at is None or clue.closed_at < when:
-            clue.closed_at = when
+        if clue.closed_at is None or clue.closed_at < latest[clue.id]:
+            clue.closed_at = latest[clue.id]

@@ -84,6 +84,16 @@ def region_of(text: str, own: tuple[str, ...]) -> str | None:
 
     city = most([n for n in counts if n.endswith(CITY_SUFFIXES)])
     county = most([n for n in counts if not n.endswith(CITY_SUFFIXES)])
+    return _joined(city, county)
+
+
+def _parts(region: str) -> tuple[str, str]:
+    """(city, county) of a region; either may be empty."""
+    city, _, county = region.partition(REGION_SEPARATOR)
+    return city, county
+
+
+def _joined(city: str, county: str) -> str:
     return city + (REGION_SEPARATOR + county if county else "")
 
 
@@ -91,17 +101,10 @@ def regions_differ(a: str, b: str) -> bool:
     """Whether two regions of ``region_of`` are two places: their cities, or their counties,
     are both named and differ ("A市/A2区" and "A市" may be one place; "A市" and "B市", or
     "/K6县" and "K市/K7县", are not)."""
-    city_a, _, county_a = a.partition(REGION_SEPARATOR)
-    city_b, _, county_b = b.partition(REGION_SEPARATOR)
-    return bool(city_a and city_b and city_a != city_b) or bool(
-        county_a and county_b and county_a != county_b
-    )
+    return any(x and y and x != y for x, y in zip(_parts(a), _parts(b), strict=True))
 
 
 def region_completed(mine: str, theirs: str) -> str:
     """``mine`` with the city or county it leaves open taken from ``theirs`` (regions that
     ``regions_differ`` does not tell apart)."""
-    city_a, _, county_a = mine.partition(REGION_SEPARATOR)
-    city_b, _, county_b = theirs.partition(REGION_SEPARATOR)
-    county = county_a or county_b
-    return (city_a or city_b) + (REGION_SEPARATOR + county if county else "")
+    return _joined(*(x or y for x, y in zip(_parts(mine), _parts(theirs), strict=True)))
