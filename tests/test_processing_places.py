@@ -1,6 +1,7 @@
-"""Places in grouping, through the real processing path (Locate on the demo gazetteer, the
-character n-gram embedder, SQLite and PostgreSQL): two roads of one street are two problems,
-and a post that names no place does not carry a post about another place into its clue."""
+"""Places and authors in grouping, through the real processing path (Locate on the demo
+gazetteer, the character n-gram embedder, SQLite and PostgreSQL): two roads of one street are
+two problems, a post that names no place does not carry a post about another place into its
+clue, and a resident writing again is closer to their own earlier post."""
 
 from __future__ import annotations
 
@@ -27,13 +28,24 @@ GROUPING = {
 }
 
 
-def _config(tmp_path: Path) -> ProcessingConfig:
+def _config(tmp_path: Path, **grouping: float) -> ProcessingConfig:
     path = tmp_path / "var" / "models" / "char_ngram"
-    return ProcessingConfig(embedder={"kind": "char_ngram", "path": str(path)}, grouping=GROUPING)
+    return ProcessingConfig(
+        embedder={"kind": "char_ngram", "path": str(path)}, grouping={**GROUPING, **grouping}
+    )
 
 
-def _process(db_url: str, tmp_path: Path, texts: dict[str, str]) -> dict[str, tuple[int, str]]:
-    """Process the posts (published an hour apart, in order): external id -> (clue, membership)."""
+def _process(
+    db_url: str,
+    tmp_path: Path,
+    texts: dict[str, str],
+    authors: dict[str, str] | None = None,
+    **grouping: float,
+) -> dict[str, tuple[int, str]]:
+    """Process the posts (published an hour apart, in order; by ``authors``, external id ->
+    author, else each by another resident): external id -> (clue, membership, road, the
+    clue's road, region, the clue's region)."""
+    authors = authors or {}
     engine = make_engine(db_url)
     start = NOW - timedelta(days=2)
     with session_scope(engine) as session:
@@ -45,13 +57,13 @@ def _process(db_url: str, tmp_path: Path, texts: dict[str, str]) -> dict[str, tu
                     "external_id": external_id,
                     "url": f"http://forum.invalid/{external_id}",
                     "text": text,
-                    "author": f"居民{n}",
+                    "author": authors.get(external_id, f"居民{n}"),
                     "published_at": start + timedelta(hours=n),
                 }
                 for n, (external_id, text) in enumerate(texts.items())
             ],
         )
-    process_pending(engine, config=_config(tmp_path), now=NOW)
+    process_pending(engine, config=_config(tmp_path, **grouping), now=NOW)
     with session_scope(engine) as session:
         rows = session.execute(
             select(Post.external_id, CluePost.clue_id, CluePost.membership).join(
@@ -69,7 +81,6 @@ def _process(db_url: str, tmp_path: Path, texts: dict[str, str]) -> dict[str, tu
         clue_places = {c.id: (c.road, c.region) for c in session.scalars(select(Clue))}
     engine.dispose()
     clues = {e: (c, m) for e, c, m in rows}
-    # (clue, membership, road, the clue's road, region, the clue's region)
     return {
         e: (
             *clues[e],
@@ -136,6 +147,28 @@ def test_a_post_naming_no_place_does_not_bridge_two_communities(
     # nearest to the post that names no place, but that post's clue is about 柳岸社区
     assert found["huguang"][0] != found["liuan"][0]
     assert found["huguang"][1] == "seed"
+
+
+@pytest.mark.parametrize("runs", [1, 2], ids=["one batch", "a later run"])
+def test_a_resident_writing_again_is_closer_to_their_own_post(
+    db_url: str, tmp_path: Path, runs: int
+) -> None:
+    """``same_author`` counts a neighbour by the post's own author (the same account of the
+    same platform) as closer, whether that post is of the same batch or was grouped by an
+    earlier run: at a bonus as large as ``suggest``, any post by the same resident joins,
+    and a post by another resident stays apart."""
+    texts = {
+        "first": "湖滨路的路灯坏了好几盏，晚上一片漆黑，老人走路很危险，希望尽快修好",
+        "again": "再次反映：湖滨路路灯还是不亮，晚上走路看不见，已经一个星期了",
+        "other": "湖滨路的垃圾桶满了没人清理，臭味很大，希望环卫部门处理",
+    }
+    authors = {"first": "老张", "again": "老张", "other": "老李"}
+    grouping = {"auto_merge": 1.5, "suggest": 0.99, "same_author": 1.0}
+    if runs == 2:  # "first" is grouped (and indexed) before the others are crawled
+        _process(db_url, tmp_path, {"first": texts["first"]}, authors, **grouping)
+    found = _process(db_url, tmp_path, texts, authors, **grouping)
+    assert found["again"][:2] == (found["first"][0], "suggested")
+    assert found["other"][1] == "seed" and found["other"][0] != found["first"][0]
 
 
 def test_relocate_gives_posts_processed_before_roads_their_roads(

@@ -21,7 +21,13 @@ from clue_pipeline.processing.config import (
     parse_processing_config,
 )
 from clue_pipeline.processing.context import ProcessingContext
-from clue_pipeline.processing.grouping import Neighbour, Place, decide, place_adjustment
+from clue_pipeline.processing.grouping import (
+    Neighbour,
+    Place,
+    author_key,
+    decide,
+    place_adjustment,
+)
 from clue_pipeline.processing.priority import clue_priority
 
 
@@ -58,6 +64,22 @@ def test_decide_auto_suggest_and_seed() -> None:
     assert (seed.membership, seed.clue_id) == ("seed", None)
     assert seed.nearest == [(3, 0.4)]
     assert decide([], HERE, CONFIG).membership == "seed"
+
+
+def test_a_neighbour_by_the_same_author_counts_as_closer() -> None:
+    """``same_author`` (0.05 by default) for one account of one platform: the same name on
+    another platform, or a post with no author, is anyone."""
+    zhang = author_key("city_forum", "老张")
+    assert zhang == author_key("city_forum", " 老张 ")
+    assert zhang != author_key("weibo", "老张")
+    assert author_key("city_forum", "") is None and author_key("city_forum", None) is None
+    near = [Neighbour(1, 10, 0.57, Place(), zhang), Neighbour(2, 11, 0.59, Place(), None)]
+    mine = decide(near, HERE, CONFIG, author=zhang)
+    assert (mine.membership, mine.clue_id, mine.similarity) == ("suggested", 10, 0.62)
+    assert decide(near, HERE, CONFIG, author=author_key("weibo", "老张")).membership == "seed"
+    assert decide(near, HERE, CONFIG).membership == "seed"  # no author: no bonus
+    off = GroupingConfig(auto_merge=0.8, suggest=0.6, same_author=0.0)
+    assert decide(near, HERE, off, author=zhang).membership == "seed"
 
 
 def test_the_widest_place_where_posts_differ_decides() -> None:
@@ -324,6 +346,8 @@ def test_a_post_whose_nearest_posts_it_cannot_join_searches_wider() -> None:
             landmark=None,
             road=None,
             region=None,
+            platform="board",
+            author=None,
         )
         for pid, clue in clue_of.items()
     }

@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from clue_pipeline.processing.grouping import Neighbour, Place, assigned_neighbours
+from clue_pipeline.processing.grouping import Assigned, Neighbour, assigned_neighbours
 from clue_pipeline.storage.models import Clue, CluePost
 
 
@@ -37,7 +37,7 @@ class BatchNeighbours:
     def __call__(
         self,
         index: int,
-        assigned: Sequence[tuple[int, int, Place] | None],
+        assigned: Sequence[Assigned | None],
         k: int,
         usable: Callable[[int], bool] | None = None,
     ) -> list[Neighbour]:

@@ -39,6 +39,8 @@ class GroupingConfig(_Strict):
     #: two other cities or counties named outside the gazetteer ("K6县", "K7县"): a smaller
     #: step than two districts of the gazetteer, whose names are known for certain
     other_region: float = -0.1
+    #: a neighbour by the post's own author (one account of one platform): a follow-up
+    same_author: float = 0.05
 
     @model_validator(mode="after")
     def _ordered(self) -> GroupingConfig:

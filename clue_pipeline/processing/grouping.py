@@ -62,12 +62,13 @@ def _completed(place: Place, other: Place) -> Place:
 
 @dataclass(frozen=True)
 class Neighbour:
-    """An already grouped post: its clue and its place."""
+    """An already grouped post: its clue, its place and who wrote it (``author_key``)."""
 
     post_id: int
     clue_id: int
     similarity: float
     place: Place
+    author: str | None = None
 
 
 @dataclass
@@ -108,17 +109,27 @@ def place_adjustment(a: Place, b: Place, config: GroupingConfig) -> float:
     return getattr(config, f"same_{shared}") if shared else 0.0
 
 
+def author_key(platform: str, author: str | None) -> str | None:
+    """Who wrote a post, as grouping compares authors: one account of one platform (the same
+    name on two platforms may be two people); None when the platform gives no author."""
+    author = (author or "").strip()
+    return f"{platform}\x00{author}" if author else None
+
+
 def decide(
     neighbours: Sequence[Neighbour],
     place: Place,
     config: GroupingConfig,
     clue_places: Mapping[int, Place] | None = None,
+    author: str | None = None,
 ) -> Decision:
     """The clue this post belongs to, from its nearest grouped posts.
 
     A neighbour's place is completed by its clue's (``clue_places``, clue id -> the place its
     posts name): a post that names no place ("the water is off again") must not carry a post
-    from another community into the clue it joined."""
+    from another community into the clue it joined. A neighbour by the post's own ``author``
+    (``author_key``) counts as closer by ``same_author``: a resident writing again about
+    the same thing ("再次反映") is following up one problem."""
     clue_places = clue_places or {}
     best: Neighbour | None = None
     best_score = -1.0
@@ -126,6 +137,8 @@ def decide(
     for neighbour in sorted(neighbours, key=lambda n: -n.similarity):
         theirs = neighbour.place.completed_by(clue_places.get(neighbour.clue_id))
         score = neighbour.similarity + place_adjustment(place, theirs, config)
+        if author is not None and neighbour.author == author:
+            score += config.same_author
         nearest.append((neighbour.post_id, round(float(neighbour.similarity), 4)))
         if score > best_score:
             best, best_score = neighbour, score
@@ -137,14 +150,19 @@ def decide(
     return Decision("seed", None, None, None, nearest)
 
 
+#: a post of the batch given its clue: (post id, clue id, place, author key)
+Assigned = tuple[int, int, Place, str | None]
+
+
 def assigned_neighbours(
-    order: Iterable[int], sims: np.ndarray, assigned: Sequence[tuple[int, int, Place] | None]
+    order: Iterable[int], sims: np.ndarray, assigned: Sequence[Assigned | None]
 ) -> list[Neighbour]:
     """The posts of ``order`` (earlier posts of the batch, most similar first; ``sims`` their
-    similarities) that already have a clue (assigned[j] = (post_id, clue_id, place))."""
+    similarities) that already have a clue (``assigned[j]``, else None)."""
     found = []
     for j in order:
         slot = assigned[int(j)]
         if slot is not None:
-            found.append(Neighbour(slot[0], slot[1], float(sims[j]), slot[2]))
+            post_id, clue_id, place, author = slot
+            found.append(Neighbour(post_id, clue_id, float(sims[j]), place, author))
     return found

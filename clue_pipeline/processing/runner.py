@@ -36,9 +36,11 @@ from clue_pipeline.processing.embedding_cache import (
     prune_embedding_cache,
 )
 from clue_pipeline.processing.grouping import (
+    Assigned,
     Decision,
     Neighbour,
     Place,
+    author_key,
     decide,
 )
 from clue_pipeline.processing.priority import clue_priority
@@ -295,6 +297,8 @@ def process_pending(
 # The columns of a post that processing reads (not its raw payload or media).
 _BATCH_POST = (
     Post.id,
+    Post.platform,
+    Post.author,
     Post.title,
     Post.text,
     Post.content_hash,
@@ -466,10 +470,11 @@ def _group(
     in_batch = BatchNeighbours(vectors)
     known_places: dict[int, Place] = {}  # of the rows of ``known``, made once each
     new_clues = PendingClues(now)
-    assigned: list[tuple[int, int, Place] | None] = []
+    assigned: list[Assigned | None] = []
     decisions: list[Decision] = []
     for i, (post, analysis) in enumerate(items):
         place = Place.of(analysis)
+        author = author_key(post.platform, post.author)
         at = reference_time(post.published_at, post.first_seen_at, now)
 
         def usable(clue_id: int, at: datetime = at) -> bool:
@@ -484,7 +489,7 @@ def _group(
                 session, index, vectors[i], (sims[i], ids[i]), known, usable, k, known_places
             )
             neighbours += in_batch(i, assigned, k, usable)
-            decision = decide(neighbours, place, config.grouping, clues.places)
+            decision = decide(neighbours, place, config.grouping, clues.places, author)
         when = post_time(post.published_at, post.first_seen_at)
         if decision.clue_id is None:
             decision.clue_id = new_clues.new()  # a temporary id until the batch's INSERT
@@ -500,7 +505,7 @@ def _group(
                 report.suggested += 1
         # later posts of the batch may join this post's clue when it can take them
         insort(exact.setdefault(post.content_hash, []), (post.id, decision.clue_id))
-        assigned.append((post.id, decision.clue_id, place))
+        assigned.append((post.id, decision.clue_id, place, author))
         decisions.append(decision)
     new_clues.insert(session)
     touched: set[int] = set()
@@ -550,7 +555,8 @@ def _window_neighbours(
             place = places.get(other.post_id)
             if place is None:
                 place = places[other.post_id] = Place.of(other)
-            neighbours.append(Neighbour(int(pid), other.clue_id, float(sim), place))
+            author = author_key(other.platform, other.author)
+            neighbours.append(Neighbour(int(pid), other.clue_id, float(sim), place, author))
             if len(neighbours) == k:
                 return neighbours
         width = 4 * len(ids)
@@ -564,13 +570,16 @@ def _window_neighbours(
 
 
 def _neighbour_rows(session: Session, post_ids: set[int]) -> list:  # noqa: ANN001
-    """Clue and place of the neighbours found in the index (only the columns grouping reads)."""
+    """Clue, place and author of the neighbours found in the index (only the columns grouping
+    reads)."""
     rows = []
     ordered = sorted(post_ids)
     for start in range(0, len(ordered), 5000):
         rows += session.execute(
             select(
                 PostAnalysis.post_id,
+                Post.platform,
+                Post.author,
                 PostAnalysis.clue_id,
                 PostAnalysis.district,
                 PostAnalysis.street,
@@ -578,7 +587,9 @@ def _neighbour_rows(session: Session, post_ids: set[int]) -> list:  # noqa: ANN0
                 PostAnalysis.landmark,
                 PostAnalysis.road,
                 PostAnalysis.region,
-            ).where(PostAnalysis.post_id.in_(ordered[start : start + 5000]))
+            )
+            .join(Post, Post.id == PostAnalysis.post_id)
+            .where(PostAnalysis.post_id.in_(ordered[start : start + 5000]))
         ).all()
     return rows
 
