@@ -34,7 +34,8 @@ def test_batch_neighbours_match_the_per_post_search(k: int) -> None:
     rng = np.random.default_rng(5)
     vectors = _unit(rng, 40)
     assigned = [
-        None if i % 4 == 1 else (100 + i, i // 3, Place(district=f"d{i % 2}")) for i in range(40)
+        None if i % 4 == 1 else (100 + i, i // 3, Place(district=f"d{i % 2}"), f"a{i % 5}")
+        for i in range(40)
     ]
     neighbours = BatchNeighbours(vectors)
     for i in range(40):
@@ -45,6 +46,7 @@ def test_batch_neighbours_match_the_per_post_search(k: int) -> None:
         found = neighbours(i, assigned[:i], k)
         assert [n.post_id for n in found] == [assigned[j][0] for j in nearest]
         assert [n.clue_id for n in found] == [assigned[j][1] for j in nearest]
+        assert [n.author for n in found] == [assigned[j][3] for j in nearest]
         # float32 rounding of gemm vs gemv
         assert np.allclose([n.similarity for n in found], sims[nearest], atol=1e-6)
 
