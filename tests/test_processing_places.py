@@ -169,6 +169,21 @@ def test_a_resident_writing_again_is_closer_to_their_own_post(
     found = _process(db_url, tmp_path, texts, authors, **grouping)
     assert found["again"][:2] == (found["first"][0], "suggested")
     assert found["other"][1] == "seed" and found["other"][0] != found["first"][0]
+    # the clue page's reasons say which neighbour the resident wrote
+    from verification.similar import nearest_posts
+
+    engine = make_engine(db_url)
+    with session_scope(engine) as session:
+        ids = dict(session.execute(select(Post.external_id, Post.id)).all())
+        marks = {
+            (entry["post_id"], near["post_id"]): near["same_author"]
+            for clue_id in {found["first"][0], found["other"][0]}
+            for entry in nearest_posts(session, session.get(Clue, clue_id))
+            for near in entry["nearest"]
+        }
+    engine.dispose()
+    assert marks[(ids["again"], ids["first"])] is True
+    assert marks[(ids["other"], ids["first"])] is False
 
 
 def test_relocate_gives_posts_processed_before_roads_their_roads(

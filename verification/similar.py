@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clue_pipeline.processing.grouping import author_key
 from clue_pipeline.storage.models import Clue, CluePost, Post
 from verification import clue_states
 
@@ -31,9 +32,11 @@ def _pairs(raw: Any) -> list[tuple[int, float]]:
 
 def nearest_posts(session: Session, clue: Clue) -> list[dict[str, Any]]:
     """For each post of the clue: its nearest posts at grouping time, each
-    with its similarity and the clue it belongs to now."""
+    with its similarity, the clue it belongs to now and whether the member's own
+    author wrote it (``same_author``: grouping counted it as closer)."""
     members = [m for m in (clue.why or {}).get("members", []) if isinstance(m, dict)]
     wanted = {pid for m in members for pid, _ in _pairs(m.get("nearest"))}
+    wanted |= {m["post_id"] for m in members if isinstance(m.get("post_id"), int)}
     found: dict[int, tuple[Post, int | None, str | None]] = {}
     if wanted:
         rows = session.execute(
@@ -45,6 +48,8 @@ def nearest_posts(session: Session, clue: Clue) -> list[dict[str, Any]]:
         found = {post.id: (post, clue_id, state) for post, clue_id, state in rows}
     out = []
     for member in members:
+        own = found.get(member.get("post_id"))
+        author = author_key(own[0].platform, own[0].author) if own else None
         neighbours = []
         for post_id, similarity in _pairs(member.get("nearest")):
             if post_id == member.get("post_id") or post_id not in found:
@@ -60,6 +65,8 @@ def nearest_posts(session: Session, clue: Clue) -> list[dict[str, Any]]:
                     "clue_id": clue_id,
                     "clue_state": state,
                     "same_clue": clue_id == clue.id,
+                    "same_author": author is not None
+                    and author_key(post.platform, post.author) == author,
                 }
             )
         out.append({"post_id": member.get("post_id"), "nearest": neighbours})
