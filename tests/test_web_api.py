@@ -65,8 +65,11 @@ def test_the_clue_routes_work_a_clue_to_an_order(web) -> None:
         assert split["id"] not in (clue_id, twin_id) and split["state"] == "pending"
         merged = call("merge", {"into": clue_id}, clue=twin_id).json()
         assert merged["id"] == clue_id
-        edited = call("edit", {"landmark": "红星路口", "urgent": True, "note": "核实"}).json()
+        edited = call(
+            "edit", {"landmark": "红星路口", "region": "K6县", "urgent": True, "note": "核实"}
+        ).json()
         assert edited["landmark"] == "红星路口" and edited["urgent"] is True
+        assert edited["region"] == "/K6县"
         typo = call("edit", {"landmark": "x", "colour": "red"})
         assert typo.status_code == 422 and typo.json()["error"]["code"] == "invalid_input"
         assert "colour" in typo.json()["error"]["message"]

@@ -199,6 +199,7 @@ def test_working_a_clue_through_its_forms(web) -> None:
             street="",
             community="",
             landmark="红星路口",
+            region="K市/K6县",
             urgency="urgent",
             note="现场核实",
         )
@@ -214,6 +215,7 @@ def test_working_a_clue_through_its_forms(web) -> None:
     with transaction(web.engine) as session:
         clue = session.get(Clue, clue_id)
         assert (clue.state, clue.urgent, clue.landmark) == ("filed", True, "红星路口")
+        assert clue.region == "K市/K6县"
         assert session.get(Clue, twin_id).merged_into_id == clue_id
         actors = set(session.scalars(select(AuditEvent.actor).where(AuditEvent.clue_id == clue_id)))
         assert actors == {"alice"}

@@ -169,6 +169,10 @@ def test_corrections_merge_split_from_the_command_line(clues, seeded) -> None:  
         "clue", "edit", str(eggs), "--category", "城乡建设", "--district", "东湖区", "--urgent"
     ).out
     assert edited.strip().endswith("urgent; 东湖区")
+    elsewhere = clues("clue", "edit", str(eggs), "--region", "K6县 K市").out
+    assert elsewhere.strip().endswith("urgent; 东湖区 (elsewhere: K市/K6县)")
+    refused = clues("clue", "edit", str(eggs), "--region", "红星路")
+    assert refused.code != 0 and "region '红星路' is not one city and one county" in refused.err
     merged = clues("clue", "merge", str(lamp), "--into", str(manhole)).out
     assert merged.strip() == (
         f"clue {lamp}: merged into clue {manhole}; clue {manhole}: pending, 2 posts"

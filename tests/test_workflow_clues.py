@@ -410,6 +410,26 @@ def test_a_verified_clue_left_unfiled_comes_back_through_claim_next(engine) -> N
     ]
 
 
+def test_a_corrected_region_is_stored_as_processing_stores_it_and_can_be_cleared(
+    engine,  # noqa: ANN001
+) -> None:
+    clue_id = _clue(engine)
+    clue = _do(engine, edit, clue_id, Correction(region="K6县 K市"), by="alice", now=T0)
+    assert (clue.region, clue.corrections["region"]["value"]) == ("K市/K6县", "K市/K6县")
+    clue = _do(engine, edit, clue_id, Correction(region="/A7县"), by="alice", now=T0)
+    assert (clue.region, clue.corrections["region"]["from"]) == ("/A7县", "K市/K6县")
+    clue = _do(engine, edit, clue_id, Correction(region="-"), by="alice", now=T0)
+    assert (clue.region, clue.corrections["region"]["value"]) == (None, None)
+    for wrong in ("K市/L市", "红星路", "K市 K6县 K7县"):
+        with pytest.raises(InvalidInput) as caught:
+            _do(engine, edit, clue_id, Correction(region=wrong), by="alice", now=T0)
+        assert str(caught.value) == (
+            f"region {wrong!r} is not one city and one county; expected a city, a county or "
+            "both, e.g. K市/K6县, 长沙市 or K6县 (hint: - says the clue is about no other "
+            "city or county)"
+        )
+
+
 def test_a_corrected_road_is_kept_and_carried_to_the_order(engine) -> None:  # noqa: ANN001
     from verification.config import load_workflow_config
     from verification.export import address_of, csv_row

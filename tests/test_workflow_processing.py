@@ -123,7 +123,13 @@ def test_corrections_survive_processing_that_adds_posts(processed) -> None:  # n
         edit(
             session,
             clue_id,
-            Correction(item_code="CX-01-03", district="东湖区", street="湖滨街道", urgent=True),
+            Correction(
+                item_code="CX-01-03",
+                district="东湖区",
+                street="湖滨街道",
+                region="K市/K6县",
+                urgent=True,
+            ),
             by="li",
             now=at,
         )
@@ -147,6 +153,7 @@ def test_corrections_survive_processing_that_adds_posts(processed) -> None:  # n
             True,
             "urgent",
         )
+        assert clue.region == "K市/K6县"
         assert clue.state == "claimed"
 
 

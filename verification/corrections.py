@@ -5,6 +5,7 @@ that adds posts later keeps it; a corrected category labels the posts for
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from clue_pipeline import settings
 from clue_pipeline.catalog import Catalog, load_catalog
 from clue_pipeline.locate import load_gazetteer
+from clue_pipeline.locate.elsewhere import CITY_SUFFIXES, REGION_NAME, join_region
 from clue_pipeline.storage.models import Clue
 from verification import clue_states, labels
 from verification.claims import require_free
@@ -24,6 +26,8 @@ from verification.membership import refresh
 from verification.transactions import lock_clue
 
 PLACE_FIELDS = ("district", "street", "road", "community", "landmark")
+#: the ``region`` an analyst gives to say the clue is about no other city or county
+NO_REGION = "-"
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Correction:
     road: str | None = None
     community: str | None = None
     landmark: str | None = None
+    region: str | None = None  # another city and county ("K市/K6县"); NO_REGION clears it
     urgent: bool | None = None
 
     def given(self) -> dict[str, Any]:
@@ -93,8 +98,31 @@ def _routing(catalog: Catalog, clue: Clue, change: Correction) -> dict[str, Any]
     return out
 
 
+def _region(value: str) -> str | None:
+    """An analyst's region as processing stores it ("K市/K6县", "K市", "/K6县"), from one or
+    two names of another city and county in either order ("K6县 K市" too); None for
+    ``NO_REGION``."""
+    value = _text(value, "region")
+    if value == NO_REGION:
+        return None
+    names = [n for n in re.split(r"[/\s,，、]+", value) if n]
+    cities = [n for n in names if REGION_NAME.fullmatch(n) and n.endswith(CITY_SUFFIXES)]
+    counties = [n for n in names if REGION_NAME.fullmatch(n) and not n.endswith(CITY_SUFFIXES)]
+    if len(cities) > 1 or len(counties) > 1 or len(cities) + len(counties) != len(names):
+        raise InvalidInput(
+            f"region {value!r} is not one city and one county; expected a city, a county or "
+            f"both, e.g. K市/K6县, 长沙市 or K6县 (hint: {NO_REGION} says the clue is about "
+            "no other city or county)"
+        )
+    return join_region(cities[0] if cities else "", counties[0] if counties else "")
+
+
 def _place(clue: Clue, change: Correction) -> dict[str, Any]:
-    out = {f: _text(getattr(change, f), f) for f in PLACE_FIELDS if getattr(change, f) is not None}
+    out: dict[str, Any] = {
+        f: _text(getattr(change, f), f) for f in PLACE_FIELDS if getattr(change, f) is not None
+    }
+    if change.region is not None:
+        out["region"] = _region(change.region)
     if "district" not in out and "street" not in out:
         return out
     gazetteer = load_gazetteer(settings.gazetteer_file())
@@ -129,7 +157,7 @@ def edit(
     if not change.given():
         raise InvalidInput(
             "nothing to change; hint: pass --category, --item, --department, --district, "
-            "--street, --road, --community, --landmark, --urgent or --not-urgent"
+            "--street, --road, --community, --landmark, --region, --urgent or --not-urgent"
         )
     clue = lock_clue(session, clue_id)
     clue_states.require(clue, "edit")

@@ -84,7 +84,7 @@ def region_of(text: str, own: tuple[str, ...]) -> str | None:
 
     city = most([n for n in counts if n.endswith(CITY_SUFFIXES)])
     county = most([n for n in counts if not n.endswith(CITY_SUFFIXES)])
-    return _joined(city, county)
+    return join_region(city, county)
 
 
 def _parts(region: str) -> tuple[str, str]:
@@ -93,8 +93,13 @@ def _parts(region: str) -> tuple[str, str]:
     return city, county
 
 
-def _joined(city: str, county: str) -> str:
+def join_region(city: str, county: str) -> str:
+    """A region as stored: "city/county", "city" or "/county"."""
     return city + (REGION_SEPARATOR + county if county else "")
+
+
+#: one name a region is made of (a city, a county or a district, of another city)
+REGION_NAME = re.compile(_NAME)
 
 
 def regions_differ(a: str, b: str) -> bool:
@@ -107,4 +112,4 @@ def regions_differ(a: str, b: str) -> bool:
 def region_completed(mine: str, theirs: str) -> str:
     """``mine`` with the city or county it leaves open taken from ``theirs`` (regions that
     ``regions_differ`` does not tell apart)."""
-    return _joined(*(x or y for x, y in zip(_parts(mine), _parts(theirs), strict=True)))
+    return join_region(*(x or y for x, y in zip(_parts(mine), _parts(theirs), strict=True)))

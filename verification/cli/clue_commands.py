@@ -312,6 +312,11 @@ def edit(
     road: str = typer.Option(None, "--road", help="Road."),
     community: str = typer.Option(None, "--community", help="Community."),
     landmark: str = typer.Option(None, "--landmark", help="Landmark."),
+    region: str = typer.Option(
+        None,
+        "--region",
+        help="Another city and county the clue is about, e.g. K市/K6县; - for none.",
+    ),
     urgent: bool = typer.Option(None, "--urgent/--not-urgent", help="Urgency tier."),
     note: str = NOTE,
     by: str = BY,
@@ -330,6 +335,7 @@ def edit(
         road=road,
         community=community,
         landmark=landmark,
+        region=region,
         urgent=urgent,
     )
 
@@ -338,6 +344,8 @@ def edit(
         place = " ".join(
             p for p in (clue.district, clue.street, clue.road, clue.community, clue.landmark) if p
         )
+        if clue.region:
+            place = f"{place} (elsewhere: {clue.region.strip('/')})".strip()
         return (
             f"{status_line(session, clue)}; {clue.category or '-'} / {clue.item_code or '-'} "
             f"{clue.item_name or ''} → {clue.department or '-'}; "

@@ -33,8 +33,12 @@ class EditBody(NoteBody):
     department: str | None = None
     district: str | None = None
     street: str | None = None
+    road: str | None = None
     community: str | None = None
     landmark: str | None = None
+    region: str | None = Field(
+        None, description='another city and county, e.g. "K市/K6县"; "-" for none'
+    )
     urgent: bool | None = None
 
 

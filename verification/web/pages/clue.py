@@ -240,6 +240,7 @@ def correct(
     road: str = Form(""),
     community: str = Form(""),
     landmark: str = Form(""),
+    region: str = Form(""),
     urgency: str = Form(""),
     note: str = Form(""),
     who: Viewer = Depends(form_action()),
@@ -257,6 +258,7 @@ def correct(
             "road": _given(road),
             "community": _given(community),
             "landmark": _given(landmark),
+            "region": _given(region),
         }
         # a form sends every field: keep those that say what the clue has already
         changed = {k: v for k, v in wanted.items() if v is not None and v != getattr(clue, k)}
