@@ -420,7 +420,7 @@ def test_a_corrected_region_is_stored_as_processing_stores_it_and_can_be_cleared
     assert (clue.region, clue.corrections["region"]["from"]) == ("/A7县", "K市/K6县")
     clue = _do(engine, edit, clue_id, Correction(region="-"), by="alice", now=T0)
     assert (clue.region, clue.corrections["region"]["value"]) == (None, None)
-    for wrong in ("K市/L市", "红星路", "K市 K6县 K7县"):
+    for wrong in ("K市/L市", "红星路", "K市 K6县 K7县", "/"):
         with pytest.raises(InvalidInput) as caught:
             _do(engine, edit, clue_id, Correction(region=wrong), by="alice", now=T0)
         assert str(caught.value) == (

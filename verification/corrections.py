@@ -106,9 +106,14 @@ def _region(value: str) -> str | None:
     if value == NO_REGION:
         return None
     names = [n for n in re.split(r"[/\s,，、]+", value) if n]
-    cities = [n for n in names if REGION_NAME.fullmatch(n) and n.endswith(CITY_SUFFIXES)]
-    counties = [n for n in names if REGION_NAME.fullmatch(n) and not n.endswith(CITY_SUFFIXES)]
-    if len(cities) > 1 or len(counties) > 1 or len(cities) + len(counties) != len(names):
+    cities = [n for n in names if n.endswith(CITY_SUFFIXES)]
+    counties = [n for n in names if not n.endswith(CITY_SUFFIXES)]
+    if (
+        not names
+        or len(cities) > 1
+        or len(counties) > 1
+        or not all(map(REGION_NAME.fullmatch, names))
+    ):
         raise InvalidInput(
             f"region {value!r} is not one city and one county; expected a city, a county or "
             f"both, e.g. K市/K6县, 长沙市 or K6县 (hint: {NO_REGION} says the clue is about "

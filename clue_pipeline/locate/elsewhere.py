@@ -98,6 +98,11 @@ def join_region(city: str, county: str) -> str:
     return city + (REGION_SEPARATOR + county if county else "")
 
 
+def region_shown(region: str) -> str:
+    """A region as people read it: "K市/K6县", "K市" or "K6县" (no leading separator)."""
+    return region.strip(REGION_SEPARATOR)
+
+
 #: one name a region is made of (a city, a county or a district, of another city)
 REGION_NAME = re.compile(_NAME)
 

@@ -8,6 +8,7 @@ from rich.text import Text
 from sqlalchemy.orm import Session
 
 from clue_pipeline.cli.output import console, error_console, say
+from clue_pipeline.locate.elsewhere import region_shown
 from clue_pipeline.storage.models import Clue
 from verification.cli.common import (
     BY,
@@ -72,7 +73,7 @@ def show(
             )
             or "-"
         )
-        + (f"   elsewhere: {view['region'].strip('/')}" if view.get("region") else ""),
+        + (f"   elsewhere: {region_shown(view['region'])}" if view.get("region") else ""),
         f"posts: {view['post_count']} on {view['platform_count']} platforms, "
         f"first {when(view['first_post_at'])}, last {when(view['last_post_at'])}",
     ]
@@ -345,7 +346,7 @@ def edit(
             p for p in (clue.district, clue.street, clue.road, clue.community, clue.landmark) if p
         )
         if clue.region:
-            place = f"{place} (elsewhere: {clue.region.strip('/')})".strip()
+            place = f"{place} (elsewhere: {region_shown(clue.region)})".strip()
         return (
             f"{status_line(session, clue)}; {clue.category or '-'} / {clue.item_code or '-'} "
             f"{clue.item_name or ''} → {clue.department or '-'}; "
